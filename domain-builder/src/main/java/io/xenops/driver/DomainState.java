@@ -1,0 +1,4 @@
+package io.xenops.driver;
+
+/** What the hypervisor says about a domain. */
+public enum DomainState { PAUSED, RUNNING, EXITED }
