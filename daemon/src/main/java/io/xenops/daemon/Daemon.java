@@ -1,0 +1,135 @@
+package io.xenops.daemon;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.xenops.daemon.api.ApiServer;
+import io.xenops.daemon.config.DaemonConfig;
+import io.xenops.daemon.state.StateStore;
+import io.xenops.daemon.vm.VmService;
+import io.xenops.driver.Driver;
+import io.xenops.image.DirectoryImageStore;
+import io.xenops.image.Image;
+import io.xenops.image.ImageStore;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * One running xenopsd: the parts, wired by hand in dependency order, and taken down in reverse.
+ * Tests start it in-process with a simulated driver; production starts it through {@link Main}.
+ */
+public final class Daemon implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("xenops.daemon");
+
+    private final DaemonConfig config;
+    private final Drivers drivers;
+    private Vertx vertx;
+    private ExecutorService io;
+    private StateStore state;
+    private Driver driver;
+    private VmService service;
+    private ApiServer api;
+    private Context ctx;
+
+    public Daemon(DaemonConfig config) { this(config, new Drivers()); }
+
+    public Daemon(DaemonConfig config, Drivers drivers) {
+        this.config = config;
+        this.drivers = drivers;
+    }
+
+    public Future<Void> start() {
+        try {
+            Files.createDirectories(config.stateDir());
+            io = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("state-io-", 0).factory());
+            state = new StateStore(config.stateDir(), io);
+        } catch (IOException e) {
+            return Future.failedFuture(e);
+        }
+        ImageStore images = new DirectoryImageStore();
+        for (Path dir : config.imageDirs()) {
+            List<Image> got = images.importBundled(dir);
+            LOG.log(System.Logger.Level.INFO, "imported {0} image(s) from {1}: {2}", got.size(), dir,
+                    got.stream().map(Image::name).toList());
+        }
+        if (images.list().isEmpty()) LOG.log(System.Logger.Level.WARNING, "no images: pass --images-dir");
+        Drivers.Selected sel;
+        try {
+            sel = drivers.create(config, images.list());
+        } catch (RuntimeException e) {
+            return Future.failedFuture(e);
+        }
+        driver = sel.driver();
+        // One event loop is the daemon's control context: all VM and pool state lives on it.
+        vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setWorkerPoolSize(4));
+        ctx = vertx.getOrCreateContext();
+        ObjectMapper mapper = new ObjectMapper();
+        io.vertx.core.json.JsonObject contract = new io.xenops.daemon.api.Contract(Daemon.class.getClassLoader()).forRouter();
+        Promise<Void> started = Promise.promise();
+        ctx.runOnContext(v -> {
+            service = new VmService(vertx, ctx, driver, state, images, config, Clock.systemUTC());
+            api = new ApiServer(vertx, service, mapper, config, Clock.systemUTC(), sel.accel());
+            service.start()
+                    .compose(x -> api.start(ctx, contract))
+                    .onSuccess(server -> {
+                        writePortFile(server.actualPort());
+                        LOG.log(System.Logger.Level.INFO, "xenopsd listening on http://{0}:{1,number,#} (driver {2}, accel {3}, state {4})",
+                                config.listenHost(), server.actualPort(), driver.kind(), sel.accel(), config.stateDir());
+                    })
+                    .<Void>mapEmpty()
+                    .onComplete(started);
+        });
+        return started.future();
+    }
+
+    /** The API's port (useful when the configuration asked for port 0). */
+    public int port() { return api.port(); }
+
+    public Driver driver() { return driver; }
+
+    private void writePortFile(int port) {
+        try {
+            Path tmp = config.stateDir().resolve("xenopsd.port.tmp");
+            Files.writeString(tmp, Integer.toString(port));
+            Files.move(tmp, config.stateDir().resolve("xenopsd.port"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "cannot write the port file: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Stops serving and disconnects from every VM, leaving pooled and running VMs in place for the next
+     * start to adopt (the configuration, not a shutdown, decides what exists).
+     */
+    @Override
+    public synchronized void close() {
+        if (vertx == null) return;
+        try {
+            if (service != null) ctx.runOnContext(v -> service.stop());
+            if (api != null) api.stop().toCompletionStage().toCompletableFuture().get(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "API did not stop cleanly: " + e);
+        }
+        if (driver != null) driver.close();
+        try {
+            vertx.close().toCompletionStage().toCompletableFuture().get(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.log(System.Logger.Level.WARNING, "Vert.x did not stop cleanly: " + e);
+        }
+        try {
+            if (state != null) state.close();
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "state store: " + e.getMessage());
+        }
+        if (io != null) io.close();
+        vertx = null;
+    }
+}

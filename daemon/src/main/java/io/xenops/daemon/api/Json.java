@@ -1,0 +1,95 @@
+package io.xenops.daemon.api;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.xenops.daemon.pool.PoolView;
+import io.xenops.daemon.vm.Timings;
+import io.xenops.daemon.vm.VmView;
+import io.xenops.image.BootMode;
+import io.xenops.image.Image;
+import java.util.List;
+import java.util.Locale;
+
+/** Renders the daemon's views as the contract's JSON shapes (snake_case, as api-spec/openapi.yaml says). */
+final class Json {
+    private final ObjectMapper mapper;
+
+    Json(ObjectMapper mapper) { this.mapper = mapper; }
+
+    ObjectMapper mapper() { return mapper; }
+
+    ObjectNode vm(VmView v) {
+        ObjectNode n = mapper.createObjectNode();
+        n.put("id", v.id());
+        n.put("image", v.image());
+        n.put("state", v.phase().name().toLowerCase(Locale.ROOT));
+        n.put("created_at", v.createdAt().toString());
+        n.put("result", v.result());
+        n.put("exit_reason", v.exitReason());
+        if (v.timings() != null) n.set("timings", timings(v.timings()));
+        ObjectNode d = n.putObject("driver");
+        v.driver().forEach(d::put);
+        return n;
+    }
+
+    private ObjectNode timings(Timings t) {
+        ObjectNode n = mapper.createObjectNode();
+        n.put("path", t.path());
+        if (t.receivedAt() != null) n.put("received_at", t.receivedAt().toString());
+        putIf(n, "taken_us", t.takenUs());
+        putIf(n, "resumed_us", t.resumedUs());
+        putIf(n, "ready_us", t.readyUs());
+        putIf(n, "result_us", t.resultUs());
+        putIf(n, "responded_us", t.respondedUs());
+        return n;
+    }
+
+    private static void putIf(ObjectNode n, String k, long v) {
+        if (v >= 0) n.put(k, v);
+    }
+
+    ObjectNode vms(List<VmView> vs) {
+        ObjectNode n = mapper.createObjectNode();
+        ArrayNode a = n.putArray("vms");
+        vs.forEach(v -> a.add(vm(v)));
+        return n;
+    }
+
+    ObjectNode pool(PoolView p) {
+        ObjectNode n = mapper.createObjectNode();
+        n.put("image", p.image());
+        n.put("target", p.target());
+        n.put("ready", p.ready());
+        n.put("building", p.building());
+        n.put("spawned_warm", p.spawnedWarm());
+        n.put("spawned_cold", p.spawnedCold());
+        n.put("build_failures", p.buildFailures());
+        n.put("last_error", p.lastError());
+        return n;
+    }
+
+    ObjectNode pools(List<PoolView> ps) {
+        ObjectNode n = mapper.createObjectNode();
+        ArrayNode a = n.putArray("pools");
+        ps.forEach(p -> a.add(pool(p)));
+        return n;
+    }
+
+    ObjectNode images(List<Image> is) {
+        ObjectNode n = mapper.createObjectNode();
+        ArrayNode a = n.putArray("images");
+        for (Image i : is) {
+            ObjectNode o = a.addObject();
+            o.put("name", i.name());
+            o.put("version", i.version());
+            o.put("digest", i.digest());
+            o.put("memory_mib", i.memoryMiB());
+            o.put("vcpus", i.vcpus());
+            ArrayNode m = o.putArray("boot_modes");
+            for (BootMode b : i.bootModes()) m.add(b.name().toLowerCase(Locale.ROOT));
+            o.put("size_bytes", i.sizeBytes());
+        }
+        return n;
+    }
+}

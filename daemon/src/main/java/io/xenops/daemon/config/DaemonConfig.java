@@ -1,0 +1,42 @@
+package io.xenops.daemon.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Everything the daemon is told at start. Validated once, in {@link ConfigLoader}; the rest of the daemon
+ * trusts it.
+ *
+ * @param listenHost      address of the HTTP API (loopback by default: the API is unauthenticated until tokens exist)
+ * @param listenPort      0 picks a free port (tests); the chosen one is written to {@code <stateDir>/xenopsd.port}
+ * @param stateDir        what the daemon owns and how to reach it; survives restarts
+ * @param imageDirs       directories of bundled images imported at start
+ * @param driver          qemu | sim | auto
+ * @param accel           auto | kvm | tcg (QEMU only)
+ * @param poolTargets     per-image target sizes at start; {@code *} applies to every image not named
+ * @param maxVms          every VM the daemon holds (pooled, building, running) counts; past it spawns get 503
+ * @param coldSpawn       whether a spawn that finds the pool empty builds a VM (else 503)
+ * @param buildConcurrency how many pool members are built at once
+ * @param bootTimeout     how long a VM may take from unpause to READY
+ * @param readyTimeout    default wait for a guest's answer after resume (a request may set its own)
+ */
+public record DaemonConfig(String listenHost, int listenPort, Path stateDir, List<Path> imageDirs, String driver,
+                           String accel, String qemuBinary, Map<String, Integer> poolTargets, int maxVms,
+                           boolean coldSpawn, int buildConcurrency, Duration bootTimeout, Duration readyTimeout,
+                           int maxBodyBytes) {
+    public DaemonConfig {
+        Objects.requireNonNull(listenHost);
+        Objects.requireNonNull(stateDir);
+        imageDirs = List.copyOf(imageDirs);
+        poolTargets = Map.copyOf(poolTargets);
+    }
+
+    public int poolTargetFor(String image) {
+        Integer t = poolTargets.get(image);
+        if (t == null) t = poolTargets.get("*");
+        return t == null ? 0 : t;
+    }
+}
