@@ -1,0 +1,54 @@
+package io.xenops.testbed;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.xenops.testbed.dom0.InDom0Classes;
+import java.time.Duration;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicNode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+
+/**
+ * The testbed's proof, on Debian's default oxenstored: the command channel itself, then XenStore,
+ * hypercalls and xl domain lifecycles from Java 25 inside dom0. One boot for the whole class.
+ */
+@XenTestbed(xenstored = Xenstored.OXENSTORED)
+class NestedXenSuiteTest {
+
+    @Test
+    void commandChannelCarriesExitStatusAndBothStreams(NestedXen xen) {
+        CommandResult r = xen.run("echo out; echo err >&2; exit 3", Duration.ofSeconds(60));
+        assertThat(r.exitCode()).as(r.describe()).isEqualTo(3);
+        assertThat(r.stdout()).isEqualTo("out\n");
+        assertThat(r.stderr()).isEqualTo("err\n");
+    }
+
+    @Test
+    void dom0KillsACommandAtItsTimeout(NestedXen xen) {
+        CommandResult r = xen.run("sleep 120", Duration.ofSeconds(2));
+        assertThat(r.exitCode()).as(r.describe()).isEqualTo(124);
+        assertThat(r.elapsed()).isLessThan(Duration.ofSeconds(60));
+    }
+
+    @Test
+    void runsTheChosenXenstoredAndXenconsoled(NestedXen xen) {
+        CommandResult r = xen.run("pgrep -x oxenstored && ! pgrep -x xenstored && pgrep -x xenconsoled"
+                + " && xenstore-read /local/domain/0/name", Duration.ofSeconds(60));
+        assertThat(r.exitCode()).as(r.describe()).isZero();
+        assertThat(r.stdout()).endsWith("Domain-0\n");
+    }
+
+    @Test
+    void hostSharesAreReadOnly(NestedXen xen) {
+        String root = System.getProperty("xenops.repo.root");
+        CommandResult r = xen.run("test -d '" + root + "' && ! touch '" + root + "/.dom0-was-here'", Duration.ofSeconds(60));
+        assertThat(r.exitCode()).as(r.describe()).isZero();
+        assertThat(r.stderr()).contains("Read-only file system");
+    }
+
+    @TestFactory
+    Stream<DynamicNode> inDom0(Dom0Suite dom0) {
+        return dom0.dynamicTests(InDom0Classes.ALL.toArray(Class<?>[]::new));
+    }
+}
