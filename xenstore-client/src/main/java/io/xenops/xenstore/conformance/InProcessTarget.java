@@ -1,0 +1,37 @@
+package io.xenops.xenstore.conformance;
+
+import io.xenops.xenstore.client.XenStoreClient;
+import io.xenops.xenstore.server.XenStoreServer;
+import io.xenops.xenstore.transport.Transport;
+
+import java.util.EnumSet;
+import java.util.Set;
+
+/** Our own server, connected in memory, with every capability. */
+public record InProcessTarget(XenStoreServer server) implements ConformanceTarget {
+
+    @Override
+    public String name() {
+        return "in-process XenStoreServer (memory)";
+    }
+
+    @Override
+    public XenStoreClient connect() {
+        return XenStoreClient.open(server.connect());
+    }
+
+    @Override
+    public Transport openRaw() {
+        return server.connect();
+    }
+
+    @Override
+    public XenStoreClient connectAsDomain(int domid) {
+        return XenStoreClient.open(server.connectAsDomain(domid));
+    }
+
+    @Override
+    public Set<Capability> capabilities() {
+        return EnumSet.allOf(Capability.class);
+    }
+}
