@@ -1,0 +1,22 @@
+//! Test fixture for the runtime's failure paths (not a product image): `ARGS t panic`
+//! panics in Rust, `ARGS t fault` touches an address outside the identity map and
+//! takes a page fault; any other payload is echoed back.
+
+#![no_std]
+#![no_main]
+
+use xenops_rt::Reply;
+
+fn run(payload: &[u8], reply: &mut Reply) {
+    match payload {
+        b"panic" => panic!("crash app asked to panic"),
+        b"fault" => {
+            // 64 GiB: canonical, but far beyond the 4 GiB the runtime maps.
+            let value = unsafe { core::ptr::read_volatile(0x10_0000_0000 as *const u64) };
+            reply.push_byte(value as u8);
+        }
+        other => reply.push(other),
+    }
+}
+
+xenops_rt::app!(name = "crash", version = env!("CARGO_PKG_VERSION"), run = run);
