@@ -7,6 +7,12 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.xenops.daemon.api.ApiServer;
+import io.xenops.daemon.auth.RateLimiter;
+import io.xenops.daemon.auth.Tokens;
+import io.xenops.daemon.events.EventLog;
+import io.xenops.daemon.metrics.Metrics;
+import io.xenops.daemon.tasks.TaskRegistry;
+import io.xenops.daemon.vm.Notifier;
 import io.xenops.daemon.config.DaemonConfig;
 import io.xenops.daemon.state.StateStore;
 import io.xenops.daemon.vm.VmService;
@@ -38,6 +44,9 @@ public final class Daemon implements AutoCloseable {
     private VmService service;
     private ApiServer api;
     private Context ctx;
+    private Metrics metrics;
+    private Notifier notifier = (url, event, subject, image) ->
+            LOG.log(System.Logger.Level.WARNING, "webhook {0} for {1} not delivered: no dispatcher", event, subject);
 
     public Daemon(DaemonConfig config) { this(config, new Drivers()); }
 
@@ -74,9 +83,15 @@ public final class Daemon implements AutoCloseable {
         ObjectMapper mapper = new ObjectMapper();
         io.vertx.core.json.JsonObject contract = new io.xenops.daemon.api.Contract(Daemon.class.getClassLoader()).forRouter();
         Promise<Void> started = Promise.promise();
+        Tokens tokens = config.tokensFile() == null ? null : Tokens.load(config.tokensFile());
+        metrics = new Metrics(Metrics.prometheus());
         ctx.runOnContext(v -> {
-            service = new VmService(vertx, ctx, driver, state, images, config, Clock.systemUTC());
-            api = new ApiServer(vertx, service, mapper, config, Clock.systemUTC(), sel.accel());
+            Clock clock = Clock.systemUTC();
+            EventLog events = new EventLog(10_000, clock);
+            TaskRegistry tasks = new TaskRegistry(1_000, events, clock);
+            service = new VmService(vertx, ctx, driver, state, images, config, clock, events, tasks, metrics, notifier);
+            api = new ApiServer(vertx, service, events, mapper, config, clock, sel.accel(), tokens,
+                    new RateLimiter(System::nanoTime), metrics);
             service.start()
                     .compose(x -> api.start(ctx, contract))
                     .onSuccess(server -> {
@@ -114,7 +129,8 @@ public final class Daemon implements AutoCloseable {
         if (vertx == null) return;
         try {
             if (service != null) ctx.runOnContext(v -> service.stop());
-            if (api != null) api.stop().toCompletionStage().toCompletableFuture().get(5, java.util.concurrent.TimeUnit.SECONDS);
+            // In-flight requests finish (bounded); new ones are refused.
+            if (api != null) api.stop(java.time.Duration.ofSeconds(5)).toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
         } catch (Exception e) {
             LOG.log(System.Logger.Level.WARNING, "API did not stop cleanly: " + e);
         }

@@ -46,7 +46,7 @@ class DaemonSimTest {
 
     private void start(Map<String, Integer> pools, boolean cold, SimDriver.Faults faults) throws Exception {
         DaemonConfig cfg = new DaemonConfig("127.0.0.1", 0, state, List.of(images), "sim", "auto", "qemu", pools, 8,
-                cold, 2, Duration.ofSeconds(2), Duration.ofSeconds(2), 4096);
+                cold, 2, Duration.ofSeconds(2), Duration.ofSeconds(2), 4096, null, null);
         sim = new SimDriver(faults);
         daemon = new Daemon(cfg, new Drivers() {
             @Override

@@ -2,136 +2,210 @@ package io.xenops.daemon.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.PlatformHandler;
 import io.vertx.ext.web.openapi.router.OpenAPIRoute;
 import io.vertx.ext.web.openapi.router.RequestExtractor;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
 import io.vertx.openapi.contract.OpenAPIContract;
 import io.vertx.openapi.validation.ValidatedRequest;
 import io.vertx.openapi.validation.ValidatorException;
+import io.xenops.daemon.auth.Principal;
+import io.xenops.daemon.auth.RateLimiter;
+import io.xenops.daemon.auth.Scope;
+import io.xenops.daemon.auth.Tokens;
 import io.xenops.daemon.config.DaemonConfig;
 import io.xenops.daemon.error.XenopsException;
+import io.xenops.daemon.events.Event;
+import io.xenops.daemon.events.EventLog;
+import io.xenops.daemon.metrics.Metrics;
 import io.xenops.daemon.vm.SpawnRequest;
 import io.xenops.daemon.vm.VmService;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * HTTP in, service calls out. Routes and request validation come from api-spec/openapi.yaml; the table in
- * {@link #operations()} is the one place that maps an operation to its handler; errors become problem+json
- * in {@link #problem}. Handlers translate and do nothing else.
+ * {@link #operations()} is the one place that maps an operation to its scope and handler; errors become
+ * problem+json in {@link #problem}. Handlers translate and do nothing else.
  */
 public final class ApiServer {
     public static final String CONTRACT = "xenops-api/openapi.yaml";
     private static final System.Logger LOG = System.getLogger("xenops.api");
     private static final String T0 = "xenops.t0";
+    private static final String AT = "xenops.at";
     private static final String RID = "xenops.rid";
+    private static final String WHO = "xenops.principal";
+    private static final String OP = "xenops.op";
+    private static final Duration SSE_HEARTBEAT = Duration.ofSeconds(15);
+
+    /** What an operation needs and what it does. */
+    record Operation(Scope scope, Handler<RoutingContext> handler) {}
 
     private final Vertx vertx;
     private final VmService service;
+    private final EventLog events;
     private final Json json;
     private final DaemonConfig config;
     private final Clock clock;
     private final String accel;
+    private final Tokens tokens;
+    private final RateLimiter limiter;
+    private final Metrics metrics;
     private final AtomicLong requests = new AtomicLong();
     private final String ridPrefix = Long.toString(System.currentTimeMillis() % 1_000_000, 36) + "-";
     private HttpServer server;
+    private HttpServer unixServer;
 
-    public ApiServer(Vertx vertx, VmService service, com.fasterxml.jackson.databind.ObjectMapper mapper,
-                     DaemonConfig config, Clock clock, String accel) {
+    public ApiServer(Vertx vertx, VmService service, EventLog events, ObjectMapper mapper, DaemonConfig config,
+                     Clock clock, String accel, Tokens tokens, RateLimiter limiter, Metrics metrics) {
         this.vertx = vertx;
         this.service = service;
+        this.events = events;
         this.json = new Json(mapper);
         this.config = config;
         this.clock = clock;
         this.accel = accel;
+        this.tokens = tokens;
+        this.limiter = limiter;
+        this.metrics = metrics;
     }
 
-    /** operationId → handler. A test checks this table against the contract, both ways. */
-    Map<String, Handler<RoutingContext>> operations() {
-        Map<String, Handler<RoutingContext>> ops = new LinkedHashMap<>();
-        ops.put("spawnVm", this::spawnVm);
-        ops.put("listVms", rc -> ok(rc, 200, json.vms(service.list())));
-        ops.put("getVm", rc -> ok(rc, 200, json.vm(service.get(rc.pathParam("id")))));
-        ops.put("destroyVm", rc -> service.destroy(rc.pathParam("id")).onComplete(ar -> {
-            if (ar.succeeded()) rc.response().setStatusCode(204).end();
-            else rc.fail(ar.cause());
-        }));
-        ops.put("getConsole", rc -> rc.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8")
-                .end(service.console(rc.pathParam("id"))));
-        ops.put("listPools", rc -> ok(rc, 200, json.pools(service.pools())));
-        ops.put("getPool", rc -> ok(rc, 200, json.pool(service.pool(rc.pathParam("image")))));
-        ops.put("setPool", rc -> {
+    /** operationId → scope and handler. A test checks this table against the contract, both ways. */
+    Map<String, Operation> operations() {
+        Map<String, Operation> ops = new LinkedHashMap<>();
+        ops.put("spawnVm", new Operation(Scope.SPAWN, this::spawnVm));
+        ops.put("listVms", new Operation(Scope.READ, rc -> ok(rc, 200, json.vms(service.list()))));
+        ops.put("getVm", new Operation(Scope.READ, rc -> ok(rc, 200, json.vm(service.get(rc.pathParam("id"))))));
+        ops.put("destroyVm", new Operation(Scope.SPAWN, rc -> reply(rc, service.destroy(rc.pathParam("id")),
+                v -> rc.response().setStatusCode(204).end())));
+        ops.put("getConsole", new Operation(Scope.READ, rc -> rc.response()
+                .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8").end(service.console(rc.pathParam("id")))));
+        ops.put("listPools", new Operation(Scope.READ, rc -> ok(rc, 200, json.pools(service.pools()))));
+        ops.put("getPool", new Operation(Scope.READ, rc -> ok(rc, 200, json.pool(service.pool(rc.pathParam("image"))))));
+        ops.put("setPool", new Operation(Scope.ADMIN, rc -> {
             JsonObject body = validatedBody(rc);
-            ok(rc, 200, json.pool(service.setPoolTarget(rc.pathParam("image"), body.getInteger("target"))));
-        });
-        ops.put("listImages", rc -> ok(rc, 200, json.images(service.images())));
-        ops.put("health", rc -> {
+            VmService.PoolFill f = service.setPoolTarget(rc.pathParam("image"), body.getInteger("target"),
+                    body.getString("callback_url"));
+            ok(rc, 200, json.pool(f.pool(), f.task()));
+        }));
+        ops.put("listImages", new Operation(Scope.READ, rc -> ok(rc, 200, json.images(service.images()))));
+        ops.put("invoke", new Operation(Scope.SPAWN, this::invoke));
+        ops.put("getEvents", new Operation(Scope.READ, this::getEvents));
+        ops.put("streamEvents", new Operation(Scope.READ, this::streamEvents));
+        ops.put("listTasks", new Operation(Scope.READ, rc -> ok(rc, 200, json.tasks(service.tasks(), this::problemJson))));
+        ops.put("getTask", new Operation(Scope.READ, rc -> ok(rc, 200, json.task(service.task(rc.pathParam("id")), this::problemJson))));
+        ops.put("cancelTask", new Operation(Scope.SPAWN, rc -> ok(rc, 200, json.task(service.cancelTask(rc.pathParam("id")), this::problemJson))));
+        ops.put("metrics", new Operation(Scope.READ, rc -> {
+            String text = metrics.registry() instanceof PrometheusMeterRegistry p ? p.scrape() : "";
+            rc.response().putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8").end(text);
+        }));
+        ops.put("health", new Operation(Scope.READ, rc -> {
             ObjectNode n = json.mapper().createObjectNode();
             n.put("status", "ok");
             n.put("driver", service.driverKind());
             n.put("accel", accel);
-            n.put("version", ApiServer.class.getPackage().getImplementationVersion() == null ? "dev"
-                    : ApiServer.class.getPackage().getImplementationVersion());
+            String v = ApiServer.class.getPackage().getImplementationVersion();
+            n.put("version", v == null ? "dev" : v);
             ok(rc, 200, n);
-        });
+        }));
         return ops;
     }
 
-    /** Loads the contract, builds the router, and listens. Must be called on the daemon's control context. */
+    /** Builds the router and listens (TCP, and the unix socket if configured). Call on the control context. */
     public Future<HttpServer> start(Context ctx, JsonObject contractJson) {
         return OpenAPIContract.from(vertx, contractJson).compose(contract -> {
             Router router = buildRouter(contract);
             server = vertx.createHttpServer(new HttpServerOptions()
                     .setHost(config.listenHost()).setPort(config.listenPort())
                     .setTcpNoDelay(true).setCompressionSupported(false));
-            return server.requestHandler(router).listen();
+            Future<HttpServer> tcp = server.requestHandler(router).listen();
+            if (config.unixSocket() == null) return tcp;
+            return tcp.compose(s -> {
+                try {
+                    Files.deleteIfExists(config.unixSocket()); // a stale socket from a crashed daemon
+                } catch (IOException e) {
+                    return Future.failedFuture(e);
+                }
+                unixServer = vertx.createHttpServer();
+                return unixServer.requestHandler(router).listen(SocketAddress.domainSocketAddress(config.unixSocket().toString()))
+                        .compose(u -> {
+                            try {
+                                // The socket's permissions are its access control: owner and group only.
+                                Files.setPosixFilePermissions(config.unixSocket(), PosixFilePermissions.fromString("rw-rw----"));
+                            } catch (IOException e) {
+                                return Future.failedFuture(e);
+                            }
+                            return Future.succeededFuture(s);
+                        });
+            });
         });
     }
 
     public int port() { return server.actualPort(); }
 
-    public Future<Void> stop() { return server == null ? Future.succeededFuture() : server.close(); }
+    /** Stops accepting, lets in-flight requests finish (bounded), then closes. */
+    public Future<Void> stop(Duration grace) {
+        Future<Void> a = server == null ? Future.succeededFuture() : server.shutdown(grace.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        Future<Void> b = unixServer == null ? Future.succeededFuture() : unixServer.shutdown(grace.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        return Future.join(a, b).mapEmpty();
+    }
 
     Router buildRouter(OpenAPIContract contract) {
         RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
-        // A platform handler, so it may run before the body handler and time the request from its start.
-        builder.rootHandler((io.vertx.ext.web.handler.PlatformHandler) this::begin);
+        // A platform handler, so it runs before the body handler and times the request from its start.
+        builder.rootHandler((PlatformHandler) this::begin);
         builder.rootHandler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()));
-        Map<String, Handler<RoutingContext>> ops = operations();
+        Map<String, Operation> ops = operations();
+        Set<String> unrouted = new HashSet<>(ops.keySet());
         for (OpenAPIRoute route : builder.getRoutes()) {
             String op = route.getOperation().getOperationId();
-            Handler<RoutingContext> h = ops.get(op);
-            if (h == null) throw new IllegalStateException("the contract has operation " + op + " but the daemon has no handler");
+            Operation o = ops.get(op);
+            if (o == null) throw new IllegalStateException("the contract has operation " + op + " but the daemon has no handler");
+            unrouted.remove(op);
             route.addHandler(rc -> {
+                rc.put(OP, op);
                 try {
-                    h.handle(rc);
+                    Principal who = rc.get(WHO);
+                    if (!who.scope().allows(o.scope())) {
+                        throw new XenopsException.Forbidden("'" + who.name() + "' has scope " + who.scope().name().toLowerCase(Locale.ROOT)
+                                + "; " + op + " needs " + o.scope().name().toLowerCase(Locale.ROOT));
+                    }
+                    o.handler().handle(rc);
                 } catch (RuntimeException e) {
                     rc.fail(e);
                 }
             });
             route.addFailureHandler(this::problem);
         }
-        Set<String> missing = new java.util.HashSet<>(ops.keySet());
-        builder.getRoutes().forEach(r -> missing.remove(r.getOperation().getOperationId()));
-        if (!missing.isEmpty()) throw new IllegalStateException("handlers without a contract operation: " + missing);
+        if (!unrouted.isEmpty()) throw new IllegalStateException("handlers without a contract operation: " + unrouted);
         Router router = builder.createRouter();
         router.route().failureHandler(this::problem);
         router.errorHandler(404, rc -> send(rc, Problems.NOT_FOUND, "no route for " + rc.request().method() + " " + rc.request().path()));
@@ -146,17 +220,100 @@ public final class ApiServer {
         long t0 = rc.get(T0);
         JsonObject body = validatedBody(rc);
         Integer timeoutMs = body.getInteger("timeout_ms");
+        Principal who = rc.get(WHO);
         SpawnRequest req = new SpawnRequest(body.getString("image"), "ready".equals(body.getString("wait", "running")),
-                body.getString("args"), timeoutMs == null ? null : Duration.ofMillis(timeoutMs));
-        Instant receivedAt = rc.get("xenops.at");
-        service.spawn(req, t0, receivedAt).onComplete(ar -> {
-            if (ar.failed()) {
-                rc.fail(ar.cause());
+                body.getString("args"), timeoutMs == null ? null : Duration.ofMillis(timeoutMs), who.name(), who.maxVms(),
+                body.getString("callback_url"));
+        Instant at = rc.get(AT);
+        if (body.getBoolean("async", false)) {
+            var task = service.spawnAsync(req, t0, at);
+            rc.response().putHeader(HttpHeaders.LOCATION, "/v1/tasks/" + task.id());
+            ok(rc, 202, json.task(task, this::problemJson));
+            return;
+        }
+        reply(rc, service.spawn(req, t0, at), vm -> {
+            rc.response().putHeader(HttpHeaders.LOCATION, "/v1/vms/" + vm.id());
+            ok(rc, 201, json.vm(vm));
+        });
+    }
+
+    private void invoke(RoutingContext rc) {
+        JsonObject body = validatedBody(rc);
+        Integer timeoutMs = body.getInteger("timeout_ms");
+        Principal who = rc.get(WHO);
+        reply(rc, service.invoke(body.getString("image"), body.getString("input"),
+                timeoutMs == null ? null : Duration.ofMillis(timeoutMs), who.name(), who.maxVms(), rc.get(T0), rc.get(AT)),
+                inv -> ok(rc, 200, json.invocation(inv)));
+    }
+
+    /** Long poll: answers at once when there is something after {@code since}, else at the first event or the timeout. */
+    private void getEvents(RoutingContext rc) {
+        long since = queryLong(rc, "since", -1);
+        long timeoutMs = queryLong(rc, "timeout_ms", 0);
+        int max = (int) queryLong(rc, "max", 100);
+        long from = since < 0 ? events.lastId() : since;
+        EventLog.Page page = events.since(from, max);
+        if (!page.events().isEmpty() || page.truncated() || timeoutMs == 0) {
+            ok(rc, 200, json.page(page));
+            return;
+        }
+        Runnable[] unsubscribe = new Runnable[1];
+        long timer = vertx.setTimer(timeoutMs, t -> {
+            unsubscribe[0].run();
+            ok(rc, 200, json.page(events.since(from, max)));
+        });
+        unsubscribe[0] = events.subscribe(e -> {
+            unsubscribe[0].run();
+            vertx.cancelTimer(timer);
+            ok(rc, 200, json.page(events.since(from, max)));
+        });
+        rc.request().connection().closeHandler(v -> {
+            unsubscribe[0].run();
+            vertx.cancelTimer(timer);
+        });
+    }
+
+    /** Server-Sent Events; a client resumes with Last-Event-ID. A slow client is cut off, not buffered for. */
+    private void streamEvents(RoutingContext rc) {
+        String lastId = rc.request().getHeader("Last-Event-ID");
+        long since = lastId != null ? Long.parseLong(lastId) : queryLong(rc, "since", -1);
+        HttpServerResponse res = rc.response().setChunked(true)
+                .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream")
+                .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache");
+        res.write(": xenopsd events\n\n");
+        if (since >= 0) {
+            EventLog.Page page = events.since(since, Integer.MAX_VALUE);
+            if (page.truncated()) res.write("event: reset\ndata: {\"next\":" + page.next() + "}\n\n");
+            page.events().forEach(e -> writeEvent(res, e));
+        }
+        Runnable[] unsubscribe = new Runnable[1];
+        long heartbeat = vertx.setPeriodic(SSE_HEARTBEAT.toMillis(), t -> res.write(": keepalive\n\n"));
+        unsubscribe[0] = events.subscribe(e -> {
+            if (res.writeQueueFull()) {
+                unsubscribe[0].run();
+                vertx.cancelTimer(heartbeat);
+                res.reset(); // it resumes from its Last-Event-ID
                 return;
             }
-            rc.response().putHeader(HttpHeaders.LOCATION, "/v1/vms/" + ar.result().id());
-            ok(rc, 201, json.vm(ar.result()));
+            writeEvent(res, e);
         });
+        res.closeHandler(v -> {
+            unsubscribe[0].run();
+            vertx.cancelTimer(heartbeat);
+        });
+    }
+
+    private void writeEvent(HttpServerResponse res, Event e) {
+        try {
+            res.write("id: " + e.id() + "\nevent: " + e.kind() + "\ndata: " + json.mapper().writeValueAsString(json.event(e)) + "\n\n");
+        } catch (JsonProcessingException ex) {
+            throw new IllegalStateException(ex);
+        }
+    }
+
+    private static long queryLong(RoutingContext rc, String name, long dflt) {
+        String v = rc.request().getParam(name);
+        return v == null ? dflt : Long.parseLong(v); // validated by the contract already
     }
 
     private static JsonObject validatedBody(RoutingContext rc) {
@@ -167,33 +324,63 @@ public final class ApiServer {
         return vr.getBody().getJsonObject();
     }
 
+    private <T> void reply(RoutingContext rc, Future<T> f, Handler<T> onSuccess) {
+        f.onComplete(ar -> {
+            if (ar.succeeded()) onSuccess.handle(ar.result());
+            else rc.fail(ar.cause());
+        });
+    }
+
     // ---------------------------------------------------------------- plumbing
 
     private void begin(RoutingContext rc) {
         rc.put(T0, System.nanoTime());
-        rc.put("xenops.at", clock.instant());
+        rc.put(AT, clock.instant());
         String given = rc.request().getHeader("X-Request-Id");
         String rid = given != null && given.matches("[A-Za-z0-9._-]{1,64}") ? given : ridPrefix + requests.incrementAndGet();
         rc.put(RID, rid);
         rc.response().putHeader("X-Request-Id", rid);
         rc.addEndHandler(v -> {
-            long us = (System.nanoTime() - (long) rc.get(T0)) / 1_000;
-            LOG.log(System.Logger.Level.INFO, "request_id={0} {1} {2} status={3} us={4}", rid,
-                    rc.request().method(), rc.request().path(), rc.response().getStatusCode(), us);
+            long nanos = System.nanoTime() - (long) rc.get(T0);
+            Object op = rc.get(OP);
+            metrics.httpRequest(op == null ? "none" : op.toString(), rc.response().getStatusCode(), nanos);
+            Principal who = rc.get(WHO);
+            LOG.log(System.Logger.Level.INFO, "request_id={0} {1} {2} status={3} us={4} caller={5}", rid,
+                    rc.request().method(), rc.request().path(), rc.response().getStatusCode(), nanos / 1000,
+                    who == null || who.name() == null ? "-" : who.name());
         });
-        io.vertx.core.http.HttpMethod m = rc.request().method();
-        if (m == io.vertx.core.http.HttpMethod.POST || m == io.vertx.core.http.HttpMethod.PUT) {
+        HttpMethod m = rc.request().method();
+        if (m == HttpMethod.POST || m == HttpMethod.PUT) {
             String ct = rc.request().getHeader(HttpHeaders.CONTENT_TYPE);
-            String base = ct == null ? "" : ct.split(";", 2)[0].trim().toLowerCase(java.util.Locale.ROOT);
+            String base = ct == null ? "" : ct.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
             if (!base.equals("application/json")) {
                 send(rc, Problems.MEDIA, "the body must be application/json, not '" + (ct == null ? "(none)" : ct) + "'");
                 return;
             }
         }
+        try {
+            Principal who = authenticate(rc);
+            rc.put(WHO, who);
+            limiter.acquire(who);
+        } catch (XenopsException e) {
+            if (e instanceof XenopsException.Unauthorized) rc.response().putHeader("WWW-Authenticate", "Bearer realm=\"xenopsd\"");
+            if (e instanceof XenopsException.RateLimited r) rc.response().putHeader("Retry-After", Long.toString(r.retryAfterSeconds()));
+            send(rc, Problems.of(e), e.getMessage());
+            return;
+        }
         rc.next();
     }
 
+    private Principal authenticate(RoutingContext rc) {
+        SocketAddress local = rc.request().localAddress();
+        if (local != null && local.isDomainSocket()) return Principal.local();
+        if (tokens == null) return Principal.open();
+        if (rc.request().path().equals("/v1/health")) return Principal.open(); // liveness probes carry no secrets
+        return tokens.authenticate(rc.request().getHeader(HttpHeaders.AUTHORIZATION));
+    }
+
     private void ok(RoutingContext rc, int status, JsonNode body) {
+        if (rc.response().ended() || rc.response().closed()) return;
         byte[] bytes;
         try {
             bytes = json.mapper().writeValueAsBytes(body);
@@ -208,10 +395,11 @@ public final class ApiServer {
     private void problem(RoutingContext rc) {
         Throwable f = rc.failure();
         if (f instanceof XenopsException x) {
+            if (x instanceof XenopsException.RateLimited r) rc.response().putHeader("Retry-After", Long.toString(r.retryAfterSeconds()));
             send(rc, Problems.of(x), x.getMessage());
         } else if (f instanceof ValidatorException v) {
             String msg = v.getMessage();
-            if (msg != null && msg.toLowerCase(java.util.Locale.ROOT).contains("content type")) {
+            if (msg != null && msg.toLowerCase(Locale.ROOT).contains("content type")) {
                 send(rc, Problems.MEDIA, "send the body as application/json (" + msg + ")");
             } else {
                 send(rc, Problems.INVALID, describe(v));
@@ -242,8 +430,19 @@ public final class ApiServer {
         return m;
     }
 
+    private ObjectNode problemJson(XenopsException e) {
+        Problems.Kind k = Problems.of(e);
+        ObjectNode n = json.mapper().createObjectNode();
+        n.put("type", k.type());
+        n.put("title", k.title());
+        n.put("status", k.status());
+        n.put("detail", e.getMessage());
+        return n;
+    }
+
     private void send(RoutingContext rc, Problems.Kind kind, String detail) {
-        if (rc.response().ended()) return;
+        if (rc.response().ended() || rc.response().closed()) return;
+        metrics.failure(kind.type().substring(Problems.PREFIX.length()));
         ObjectNode n = json.mapper().createObjectNode();
         n.put("type", kind.type());
         n.put("title", kind.title());

@@ -11,10 +11,11 @@ import org.yaml.snakeyaml.constructor.SafeConstructor;
 /**
  * Reads api-spec/openapi.yaml from the classpath and adapts it for Vert.x's OpenAPI router.
  *
- * <p>The published contract declares error bodies as {@code application/problem+json} (RFC 9457), which
- * vertx-openapi 5.0 refuses to load ("unsupported media type"). It validates requests only, never
- * responses, so the adapted copy simply drops those response bodies; everything it does check (paths,
- * parameters, request bodies) is the contract as written.
+ * <p>The published contract declares error bodies as {@code application/problem+json} (RFC 9457) and the
+ * event stream as {@code text/event-stream}, which vertx-openapi 5.0 refuses to load ("unsupported media
+ * type"). It validates requests only, never responses, so the adapted copy drops response bodies of media
+ * types it does not know; everything it does check (paths, parameters, request bodies) is the contract as
+ * written.
  */
 public final class Contract {
     static final String PROBLEM_JSON = "application/problem+json";
@@ -54,7 +55,9 @@ public final class Contract {
     private static void stripResponses(JsonObject responses) {
         for (String code : responses.fieldNames()) {
             if (responses.getValue(code) instanceof JsonObject r && r.getValue("content") instanceof JsonObject content) {
-                content.remove(PROBLEM_JSON);
+                for (String type : java.util.List.copyOf(content.fieldNames())) {
+                    if (!io.vertx.openapi.contract.MediaType.isMediaTypeSupported(type)) content.remove(type);
+                }
                 if (content.isEmpty()) r.remove("content");
             }
         }

@@ -3,7 +3,11 @@ package io.xenops.daemon.api;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.xenops.daemon.events.Event;
+import io.xenops.daemon.events.EventLog;
 import io.xenops.daemon.pool.PoolView;
+import io.xenops.daemon.tasks.TaskView;
+import io.xenops.daemon.vm.InvocationView;
 import io.xenops.daemon.vm.Timings;
 import io.xenops.daemon.vm.VmView;
 import io.xenops.image.BootMode;
@@ -66,6 +70,64 @@ final class Json {
         n.put("spawned_cold", p.spawnedCold());
         n.put("build_failures", p.buildFailures());
         n.put("last_error", p.lastError());
+        return n;
+    }
+
+    ObjectNode pool(PoolView p, String task) {
+        ObjectNode n = pool(p);
+        n.put("task", task);
+        return n;
+    }
+
+    ObjectNode event(Event e) {
+        ObjectNode n = mapper.createObjectNode();
+        n.put("id", e.id());
+        n.put("kind", e.kind());
+        n.put("subject", e.subject());
+        n.put("at", e.at().toString());
+        return n;
+    }
+
+    ObjectNode page(EventLog.Page p) {
+        ObjectNode n = mapper.createObjectNode();
+        ArrayNode a = n.putArray("events");
+        p.events().forEach(e -> a.add(event(e)));
+        n.put("next", p.next());
+        n.put("truncated", p.truncated());
+        return n;
+    }
+
+    ObjectNode task(TaskView t, java.util.function.Function<io.xenops.daemon.error.XenopsException, ObjectNode> problem) {
+        ObjectNode n = mapper.createObjectNode();
+        n.put("id", t.id());
+        n.put("kind", t.kind());
+        n.put("subject", t.subject());
+        n.put("state", t.state().name().toLowerCase(Locale.ROOT));
+        n.put("progress", t.progress());
+        switch (t.result()) {
+            case VmView v -> n.set("result", vm(v));
+            case PoolView p -> n.set("result", pool(p));
+            case null, default -> { }
+        }
+        if (t.error() != null) n.set("error", problem.apply(t.error()));
+        n.put("created_at", t.createdAt().toString());
+        n.put("finished_at", t.finishedAt() == null ? null : t.finishedAt().toString());
+        return n;
+    }
+
+    ObjectNode tasks(List<TaskView> ts, java.util.function.Function<io.xenops.daemon.error.XenopsException, ObjectNode> problem) {
+        ObjectNode n = mapper.createObjectNode();
+        ArrayNode a = n.putArray("tasks");
+        ts.forEach(t -> a.add(task(t, problem)));
+        return n;
+    }
+
+    ObjectNode invocation(InvocationView i) {
+        ObjectNode n = mapper.createObjectNode();
+        n.put("image", i.image());
+        n.put("vm", i.vm());
+        n.put("output", i.output());
+        n.set("timings", timings(i.timings()));
         return n;
     }
 

@@ -10,6 +10,10 @@ final class Problems {
     static final Kind INVALID = new Kind(400, PREFIX + "invalid-request", "Invalid request");
     static final Kind NOT_FOUND = new Kind(404, PREFIX + "not-found", "Not found");
     static final Kind UNKNOWN_IMAGE = new Kind(404, PREFIX + "unknown-image", "Unknown image");
+    static final Kind UNAUTHORIZED = new Kind(401, PREFIX + "unauthorized", "Unauthorized");
+    static final Kind FORBIDDEN = new Kind(403, PREFIX + "forbidden", "Forbidden");
+    static final Kind QUOTA = new Kind(429, PREFIX + "quota-exceeded", "Quota exceeded");
+    static final Kind RATE = new Kind(429, PREFIX + "rate-limited", "Rate limited");
     static final Kind METHOD = new Kind(405, PREFIX + "method-not-allowed", "Method not allowed");
     static final Kind CONFLICT = new Kind(409, PREFIX + "conflict", "Conflict");
     static final Kind TOO_LARGE = new Kind(413, PREFIX + "payload-too-large", "Payload too large");
@@ -32,6 +36,10 @@ final class Problems {
             case XenopsException.CapacityExhausted x -> CAPACITY;
             case XenopsException.GuestTimeout x -> TIMEOUT;
             case XenopsException.DriverFailure x -> DRIVER;
+            case XenopsException.Unauthorized x -> UNAUTHORIZED;
+            case XenopsException.Forbidden x -> FORBIDDEN;
+            case XenopsException.QuotaExceeded x -> QUOTA;
+            case XenopsException.RateLimited x -> RATE;
         };
     }
 }

@@ -21,7 +21,7 @@ import java.util.function.Function;
 public final class ConfigLoader {
     static final List<String> KEYS = List.of("listen", "state_dir", "images_dir", "driver", "accel", "qemu",
             "pool", "max_vms", "cold_spawn", "build_concurrency", "boot_timeout_ms", "ready_timeout_ms",
-            "max_body_bytes");
+            "max_body_bytes", "tokens_file", "unix_socket");
 
     private final Map<String, String> env;
 
@@ -33,7 +33,7 @@ public final class ConfigLoader {
                                [--driver auto|qemu|sim] [--accel auto|kvm|tcg] [--qemu PATH]
                                [--pool IMAGE=N[,IMAGE=N...]] [--max-vms N] [--cold-spawn true|false]
                                [--build-concurrency N] [--boot-timeout-ms N] [--ready-timeout-ms N]
-                               [--max-body-bytes N]
+                               [--max-body-bytes N] [--tokens-file FILE] [--unix-socket PATH]
                 Every flag can also be set in the JSON config file (state_dir, ...) or as XENOPSD_STATE_DIR, ...
                 """;
     }
@@ -127,8 +127,16 @@ public final class ConfigLoader {
             throw new ConfigException("state_dir '" + stateDir + "' is too long (" + stateDir.toString().length()
                     + " characters, at most 60): socket paths under it would not fit in a unix address");
         }
+        String tokens = last(v, "tokens_file", "");
+        String unix = last(v, "unix_socket", "");
+        boolean loopback = host.equals("127.0.0.1") || host.equals("::1") || host.equals("localhost");
+        if (tokens.isEmpty() && !loopback) {
+            throw new ConfigException("listen " + listen + " is not a loopback address: set tokens_file, "
+                    + "so the API is not open to the network");
+        }
         return new DaemonConfig(host, port, stateDir, imageDirs, driver, accel, qemu, pools, maxVms, cold, conc, boot,
-                ready, body);
+                ready, body, tokens.isEmpty() ? null : Path.of(tokens).toAbsolutePath(),
+                unix.isEmpty() ? null : Path.of(unix).toAbsolutePath());
     }
 
     private static String last(Map<String, List<String>> v, String key, String dflt) {

@@ -22,11 +22,13 @@ import java.util.Objects;
  * @param buildConcurrency how many pool members are built at once
  * @param bootTimeout     how long a VM may take from unpause to READY
  * @param readyTimeout    default wait for a guest's answer after resume (a request may set its own)
+ * @param tokensFile      bearer tokens for the TCP listener, or null for an open API (loopback only)
+ * @param unixSocket      an extra listener on a unix socket, guarded by its file permissions, or null
  */
 public record DaemonConfig(String listenHost, int listenPort, Path stateDir, List<Path> imageDirs, String driver,
                            String accel, String qemuBinary, Map<String, Integer> poolTargets, int maxVms,
                            boolean coldSpawn, int buildConcurrency, Duration bootTimeout, Duration readyTimeout,
-                           int maxBodyBytes) {
+                           int maxBodyBytes, Path tokensFile, Path unixSocket) {
     public DaemonConfig {
         Objects.requireNonNull(listenHost);
         Objects.requireNonNull(stateDir);

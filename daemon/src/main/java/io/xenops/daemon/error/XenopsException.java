@@ -54,6 +54,33 @@ public abstract sealed class XenopsException extends RuntimeException {
         public GuestTimeout(String message) { super(message, null); }
     }
 
+    /** No credentials, or credentials the daemon does not know. */
+    public static final class Unauthorized extends XenopsException {
+        public Unauthorized(String message) { super(message, null); }
+    }
+
+    /** Known credentials without the scope the operation needs. */
+    public static final class Forbidden extends XenopsException {
+        public Forbidden(String message) { super(message, null); }
+    }
+
+    /** The caller already holds as many VMs as its quota allows. */
+    public static final class QuotaExceeded extends XenopsException {
+        public QuotaExceeded(String message) { super(message, null); }
+    }
+
+    /** The caller sends requests faster than its rate limit. */
+    public static final class RateLimited extends XenopsException {
+        private final long retryAfterSeconds;
+
+        public RateLimited(String message, long retryAfterSeconds) {
+            super(message, null);
+            this.retryAfterSeconds = retryAfterSeconds;
+        }
+
+        public long retryAfterSeconds() { return retryAfterSeconds; }
+    }
+
     /** The hypervisor refused or failed; the VM (if any) has been destroyed. */
     public static final class DriverFailure extends XenopsException {
         public DriverFailure(String message, Throwable cause) { super(message, cause); }

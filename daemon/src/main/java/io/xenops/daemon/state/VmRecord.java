@@ -16,7 +16,9 @@ public record VmRecord(
         @JsonProperty("created_at") Instant createdAt,
         @JsonProperty("path") String path,
         @JsonProperty("result") String result,
-        @JsonProperty("exit_reason") String exitReason) {
+        @JsonProperty("exit_reason") String exitReason,
+        @JsonProperty("owner") String owner,
+        @JsonProperty("callback_url") String callbackUrl) {
 
     /**
      * BUILDING: recorded before the domain is created; a crash here means half-made, destroy it.
@@ -26,11 +28,5 @@ public record VmRecord(
      */
     public enum Role { BUILDING, POOLED, RUNNING, EXITED }
 
-    public VmRecord with(Role r) { return new VmRecord(id, image, r, createdAt, path, result, exitReason); }
-
-    public VmRecord withResult(String r) { return new VmRecord(id, image, role, createdAt, path, r, exitReason); }
-
-    public VmRecord exited(String reason) { return new VmRecord(id, image, Role.EXITED, createdAt, path, result, reason); }
-
-    public VmRecord withPath(String p) { return new VmRecord(id, image, role, createdAt, p, result, exitReason); }
+    public VmRecord with(Role r) { return new VmRecord(id, image, r, createdAt, path, result, exitReason, owner, callbackUrl); }
 }

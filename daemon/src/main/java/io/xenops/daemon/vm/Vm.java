@@ -20,6 +20,10 @@ final class Vm {
     String result;
     String exitReason;
     Map<String, String> driverDetails = Map.of();
+    /** Who spawned it (a token's name), for quotas; null when the API is open. */
+    String owner;
+    /** Where to report ready/exited, or null. */
+    String callbackUrl;
     /** Tail of this VM's operation queue: operations on one VM run one after another. */
     Future<?> queue = Future.succeededFuture();
     /** Guest replies awaited, by key: "READY", "PONG:<token>", "RESULT:<token>". */
@@ -33,7 +37,8 @@ final class Vm {
     }
 
     VmRecord record(VmRecord.Role role) {
-        return new VmRecord(id, image, role, createdAt, timings == null ? null : timings.path(), result, exitReason);
+        return new VmRecord(id, image, role, createdAt, timings == null ? null : timings.path(), result, exitReason,
+                owner, callbackUrl);
     }
 
     VmView view() {

@@ -6,10 +6,15 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.xenops.daemon.config.DaemonConfig;
 import io.xenops.daemon.error.XenopsException;
+import io.xenops.daemon.events.EventLog;
+import io.xenops.daemon.metrics.Metrics;
 import io.xenops.daemon.pool.Pool;
 import io.xenops.daemon.pool.PoolView;
 import io.xenops.daemon.state.StateStore;
 import io.xenops.daemon.state.VmRecord;
+import io.xenops.daemon.tasks.Task;
+import io.xenops.daemon.tasks.TaskRegistry;
+import io.xenops.daemon.tasks.TaskView;
 import io.xenops.driver.DomainEvent;
 import io.xenops.driver.DomainInfo;
 import io.xenops.driver.DomainSpec;
@@ -54,7 +59,14 @@ public final class VmService {
     private final ImageStore images;
     private final DaemonConfig config;
     private final Clock clock;
+    private final EventLog events;
+    private final TaskRegistry tasks;
+    private final Metrics metrics;
+    private final Notifier notifier;
     private final SecureRandom random = new SecureRandom();
+    /** The pool-fill task of each image, while one runs. */
+    private final Map<String, Task> fills = new HashMap<>();
+    private final Map<String, String> poolCallbacks = new HashMap<>();
     private final Map<String, Vm> vms = new HashMap<>();
     private final Map<String, Pool<Vm>> pools = new TreeMap<>();
     private int buildsInFlight;
@@ -62,7 +74,7 @@ public final class VmService {
     private boolean stopping;
 
     public VmService(Vertx vertx, Context ctx, Driver driver, StateStore state, ImageStore images, DaemonConfig config,
-                     Clock clock) {
+                     Clock clock, EventLog events, TaskRegistry tasks, Metrics metrics, Notifier notifier) {
         this.vertx = vertx;
         this.ctx = ctx;
         this.driver = driver;
@@ -70,6 +82,10 @@ public final class VmService {
         this.images = images;
         this.config = config;
         this.clock = clock;
+        this.events = events;
+        this.tasks = tasks;
+        this.metrics = metrics;
+        this.notifier = notifier;
         driver.setListener(e -> ctx.runOnContext(v -> onEvent(e)));
     }
 
@@ -86,7 +102,11 @@ public final class VmService {
         } catch (IOException e) {
             return Future.failedFuture(e);
         }
-        for (Image img : images.list()) pools.put(img.name(), new Pool<>(img.name(), config.poolTargetFor(img.name())));
+        for (Image img : images.list()) addPool(img.name());
+        for (Phase ph : Phase.values()) {
+            metrics.gauge("xenops.vms", "VMs held by the daemon, by phase", ph,
+                    p -> vms.values().stream().filter(v -> v.phase == p).count(), "phase", ph.name().toLowerCase(java.util.Locale.ROOT));
+        }
         return Future.fromCompletionStage(driver.adopt(), ctx).compose(domains -> {
             Map<String, DomainInfo> byId = new HashMap<>();
             for (DomainInfo d : domains) byId.put(d.id(), d);
@@ -115,6 +135,8 @@ public final class VmService {
                         if (alive && d.state() == DomainState.RUNNING) {
                             Vm vm = new Vm(r.id(), r.image(), r.createdAt(), Phase.RUNNING);
                             vm.driverDetails = d.details();
+                            vm.owner = r.owner();
+                            vm.callbackUrl = r.callbackUrl();
                             vm.result = r.result();
                             vm.timings = r.path() == null ? null : Timings.start(r.path(), r.createdAt());
                             vms.put(vm.id, vm);
@@ -156,8 +178,16 @@ public final class VmService {
     }
 
     private Future<Void> discard(String id, boolean destroyDomain) {
-        Future<Void> d = destroyDomain ? Future.fromCompletionStage(driver.destroy(id), ctx) : Future.succeededFuture();
+        Future<Void> d = destroyDomain ? call("destroy", () -> driver.destroy(id)) : Future.succeededFuture();
         return d.transform(ar -> Future.fromCompletionStage(state.remove(id), ctx));
+    }
+
+    private void addPool(String image) {
+        Pool<Vm> pool = new Pool<>(image, config.poolTargetFor(image));
+        pools.put(image, pool);
+        metrics.gauge("xenops.pool.ready", "Paused VMs ready to spawn", pool, Pool::readyCount, "image", image);
+        metrics.gauge("xenops.pool.target", "Paused VMs the pool keeps", pool, Pool::target, "image", image);
+        metrics.gauge("xenops.pool.building", "Pool members being built", pool, Pool::building, "image", image);
     }
 
     // ---------------------------------------------------------------- queries
@@ -217,7 +247,14 @@ public final class VmService {
         Image img = images.find(req.image()).orElseThrow(() -> new XenopsException.UnknownImage(req.image()));
         Pool<Vm> pool = requirePool(img.name());
         Duration timeout = req.timeout() != null ? req.timeout() : config.readyTimeout();
+        if (req.owner() != null && req.maxVms() > 0) {
+            long held = vms.values().stream().filter(v -> req.owner().equals(v.owner) && !v.phase.gone()).count();
+            if (held >= req.maxVms()) {
+                throw new XenopsException.QuotaExceeded("'" + req.owner() + "' holds " + held + " VMs, its quota; destroy one first");
+            }
+        }
         Vm taken = pool.take();
+        if (taken != null) events.publish("pool.changed", pool.image());
         Future<Vm> resumed;
         if (taken != null) {
             Vm vm = taken;
@@ -225,7 +262,7 @@ public final class VmService {
             vm.timings = Timings.start("warm", receivedAt).taken(sinceUs(receivedNanos, System.nanoTime()));
             // The record and the resume go in parallel; both must be done before the client hears of the VM,
             // so a crash in between is repaired as "never handed out".
-            Future<Void> unpause = call(() -> driver.unpause(vm.id))
+            Future<Void> unpause = call("unpause", () -> driver.unpause(vm.id))
                     .onSuccess(v -> vm.timings = vm.timings.resumed(sinceUs(receivedNanos, System.nanoTime())));
             Future<Void> record = Future.fromCompletionStage(state.put(vm.record(VmRecord.Role.RUNNING), false), ctx);
             resumed = Future.all(unpause, record).map(vm).recover(err -> fail(vm, err));
@@ -239,19 +276,20 @@ public final class VmService {
                         "xenopsd holds " + live() + " VMs, its limit (max_vms)", null));
             }
             pool.countCold();
-            resumed = build(img, true, receivedNanos, receivedAt);
+            resumed = build(img, true, receivedNanos, receivedAt, req.owner());
         }
+        if (taken != null) taken.owner = req.owner();
         Future<VmView> done = resumed.compose(vm -> {
             if (!req.waitReady()) {
                 // wait=running: hand over the input and answer now; the result is kept on the VM when it comes.
                 return req.args() == null ? Future.succeededFuture(vm)
-                        : call(() -> driver.send(vm.id, new GuestCommand.Args(nextToken(), req.args())))
+                        : call("send", () -> driver.send(vm.id, new GuestCommand.Args(nextToken(), req.args())))
                                 .map(vm).recover(err -> fail(vm, err));
             }
             String token = nextToken();
             Future<GuestMessage> pong = await(vm, "PONG:" + token, timeout)
                     .onSuccess(m -> vm.timings = vm.timings.ready(sinceUs(receivedNanos, System.nanoTime())));
-            Future<Void> sent = call(() -> driver.send(vm.id, new GuestCommand.Ping(token)));
+            Future<Void> sent = call("send", () -> driver.send(vm.id, new GuestCommand.Ping(token)));
             Future<?> last = pong;
             if (req.args() != null) {
                 String rt = nextToken();
@@ -261,16 +299,27 @@ public final class VmService {
                     state.put(vm.record(VmRecord.Role.RUNNING), false);
                 });
                 // Pipelined behind the PING: the guest answers both in order.
-                sent = sent.compose(v -> call(() -> driver.send(vm.id, new GuestCommand.Args(rt, req.args()))));
+                sent = sent.compose(v -> call("send", () -> driver.send(vm.id, new GuestCommand.Args(rt, req.args()))));
             }
             return Future.all(sent, pong, last).map(vm).recover(err -> fail(vm, err));
         }).map(vm -> {
             vm.phase = Phase.RUNNING;
+            vm.callbackUrl = req.callbackUrl();
             vm.timings = vm.timings.responded(sinceUs(receivedNanos, System.nanoTime()));
+            events.publish("vm.running", vm.id);
+            if (vm.callbackUrl != null) {
+                state.put(vm.record(VmRecord.Role.RUNNING), false);
+                notifier.notify(vm.callbackUrl, "ready", vm.id, vm.image);
+            }
             return vm.view();
         });
-        // Refill after this request's work is queued, never before it.
-        done.onComplete(ar -> kick(pool));
+        String waitFor = req.waitReady() ? "ready" : "running";
+        done.onComplete(ar -> {
+            String path = ar.succeeded() ? ar.result().timings().path() : taken != null ? "warm" : "cold";
+            metrics.spawn(path, waitFor, ar.succeeded() ? "ok" : problemOf(ar.cause()), System.nanoTime() - receivedNanos);
+            // Refill after this request's work is queued, never before it.
+            kick(pool);
+        });
         return done;
     }
 
@@ -290,19 +339,20 @@ public final class VmService {
      * Records, creates, boots to READY, then pauses (pool) or leaves running (cold spawn). On failure
      * everything made is destroyed.
      */
-    private Future<Vm> build(Image img, boolean forSpawn, long receivedNanos, Instant receivedAt) {
+    private Future<Vm> build(Image img, boolean forSpawn, long receivedNanos, Instant receivedAt, String owner) {
         String id = newId();
         Vm vm = new Vm(id, img.name(), clock.instant(), Phase.BUILDING);
+        vm.owner = owner;
         if (forSpawn) vm.timings = Timings.start("cold", receivedAt);
         vms.put(id, vm);
         DomainSpec spec = new DomainSpec(id, img.name(), img.kernel(), img.memoryMiB(), img.vcpus(),
                 ("xenops.id=" + id + " " + img.cmdline()).trim());
         return Future.fromCompletionStage(state.put(vm.record(VmRecord.Role.BUILDING), true), ctx)
-                .compose(v -> call(() -> driver.create(spec)))
+                .compose(v -> call("create", () -> driver.create(spec)))
                 .compose(info -> {
                     vm.driverDetails = info.details();
                     Future<GuestMessage> ready = await(vm, "READY", config.bootTimeout());
-                    return call(() -> driver.unpause(id)).compose(v -> ready);
+                    return call("unpause", () -> driver.unpause(id)).compose(v -> ready);
                 })
                 .compose(m -> {
                     GuestMessage.Ready r = (GuestMessage.Ready) m;
@@ -316,7 +366,7 @@ public final class VmService {
                         vm.phase = Phase.SPAWNING;
                         return Future.fromCompletionStage(state.put(vm.record(VmRecord.Role.RUNNING), false), ctx);
                     }
-                    return call(() -> driver.pause(id)).compose(v -> {
+                    return call("pause", () -> driver.pause(id)).compose(v -> {
                         vm.phase = Phase.POOLED;
                         return Future.fromCompletionStage(state.put(vm.record(VmRecord.Role.POOLED), false), ctx);
                     });
@@ -327,12 +377,93 @@ public final class VmService {
 
     // ---------------------------------------------------------------- pools
 
-    public PoolView setPoolTarget(String image, int target) {
+    /**
+     * Sets a pool's target and starts a pool-fill task that follows it until the pool holds that many
+     * ready VMs. A newer target supersedes (cancels) the previous fill task.
+     */
+    public PoolFill setPoolTarget(String image, int target, String callbackUrl) {
         Pool<Vm> pool = requirePool(image);
         pool.setTarget(target);
+        if (callbackUrl != null) poolCallbacks.put(image, callbackUrl);
+        Task previous = fills.remove(image);
+        if (previous != null) tasks.cancel(previous.id());
+        Task fill = tasks.start("pool-fill", image, () -> {
+            // Cancelling a fill keeps what is ready and stops building more.
+            fills.remove(image);
+            pool.setTarget(Math.min(pool.target(), pool.readyCount()));
+            kick(pool);
+            poolChanged(pool);
+        });
+        fills.put(image, fill);
         kick(pool);
-        return pool.view();
+        poolChanged(pool);
+        return new PoolFill(pool.view(), fill.id());
     }
+
+    /** A pool and the fill task its new target started. */
+    public record PoolFill(PoolView pool, String task) {}
+
+    /** Publishes the change and moves the pool's fill task along. */
+    private void poolChanged(Pool<Vm> pool) {
+        events.publish("pool.changed", pool.image());
+        Task fill = fills.get(pool.image());
+        if (fill == null) return;
+        if (pool.readyCount() >= pool.target()) {
+            fills.remove(pool.image());
+            tasks.succeed(fill, pool.view());
+            String cb = poolCallbacks.get(pool.image());
+            if (cb != null) notifier.notify(cb, "filled", pool.image(), pool.image());
+        } else {
+            tasks.progress(fill, pool.target() == 0 ? 1 : (double) pool.readyCount() / pool.target());
+        }
+    }
+
+    // ---------------------------------------------------------------- invoke and async spawn
+
+    /**
+     * The per-request function call: a VM from the pool gets the input, its output is returned, and the VM
+     * is destroyed right after (its destruction does not delay the answer).
+     */
+    public Future<InvocationView> invoke(String image, String input, Duration timeout, String owner, int maxVms,
+                                         long receivedNanos, Instant receivedAt) {
+        SpawnRequest req = new SpawnRequest(image, true, input == null ? "" : input, timeout, owner, maxVms, null);
+        Future<InvocationView> out = spawn(req, receivedNanos, receivedAt).map(v -> {
+            Vm vm = vms.get(v.id());
+            if (vm != null) destroy(v.id());
+            return new InvocationView(v.image(), v.id(), v.result(), v.timings());
+        });
+        out.onComplete(ar -> metrics.invoke(ar.succeeded() ? ar.result().timings().path() : "unknown",
+                ar.succeeded() ? "ok" : problemOf(ar.cause()), System.nanoTime() - receivedNanos));
+        return out;
+    }
+
+    /** Starts a spawn tracked by a task and returns the task at once. Cancelling destroys the VM. */
+    public TaskView spawnAsync(SpawnRequest req, long receivedNanos, Instant receivedAt) {
+        images.find(req.image()).orElseThrow(() -> new XenopsException.UnknownImage(req.image()));
+        Task[] holder = new Task[1];
+        String[] vmId = new String[1];
+        holder[0] = tasks.start("spawn", req.image(), () -> {
+            if (vmId[0] != null && vms.containsKey(vmId[0])) destroy(vmId[0]);
+        });
+        Task task = holder[0];
+        spawn(req, receivedNanos, receivedAt).onComplete(ar -> {
+            if (ar.failed()) {
+                tasks.fail(task, mapError(ar.cause()));
+            } else if (!task.running()) {
+                destroy(ar.result().id()); // cancelled while it was being spawned
+            } else {
+                vmId[0] = ar.result().id();
+                tasks.succeed(task, ar.result());
+            }
+        });
+        return task.view();
+    }
+
+    public TaskView task(String id) { return tasks.get(id); }
+
+    public List<TaskView> tasks() { return tasks.list(); }
+
+    public TaskView cancelTask(String id) { return tasks.cancel(id); }
 
     private void kickAll() {
         for (Pool<Vm> p : pools.values()) kick(p);
@@ -341,21 +472,26 @@ public final class VmService {
     /** Starts builds up to the pool's deficit and the global limits, and trims a pool over its target. */
     private void kick(Pool<Vm> pool) {
         if (stopping) return;
-        for (Vm extra : pool.surplus()) {
+        List<Vm> surplus = pool.surplus();
+        for (Vm extra : surplus) {
             extra.phase = Phase.DESTROYING;
             destroyNow(extra);
         }
+        if (!surplus.isEmpty()) poolChanged(pool);
         Optional<Image> img = images.find(pool.image());
         if (img.isEmpty()) return;
         while (pool.deficit() > 0 && buildsInFlight < config.buildConcurrency() && live() < config.maxVms()) {
             pool.buildStarted();
             buildsInFlight++;
-            build(img.get(), false, System.nanoTime(), clock.instant()).onComplete(ar -> {
+            build(img.get(), false, System.nanoTime(), clock.instant(), null).onComplete(ar -> {
                 buildsInFlight--;
+                metrics.poolBuild(pool.image(), ar.succeeded() ? "ok" : problemOf(ar.cause()));
                 if (ar.succeeded()) {
                     if (!pool.buildSucceeded(ar.result())) {
                         ar.result().phase = Phase.DESTROYING;
                         destroyNow(ar.result());
+                    } else {
+                        poolChanged(pool);
                     }
                 } else {
                     long backoff = pool.buildFailed(ar.cause().getMessage());
@@ -386,10 +522,12 @@ public final class VmService {
     private Future<Void> destroyNow(Vm vm) {
         for (Promise<GuestMessage> w : vm.waiters.values()) w.tryFail(new XenopsException.Conflict("VM " + vm.id + " is being destroyed"));
         vm.waiters.clear();
-        return call(() -> driver.destroy(vm.id))
+        boolean wasVisible = vm.timings != null;
+        return call("destroy", () -> driver.destroy(vm.id))
                 .compose(v -> Future.fromCompletionStage(state.remove(vm.id), ctx))
                 .onComplete(ar -> {
                     vms.remove(vm.id);
+                    if (wasVisible) events.publish("vm.destroyed", vm.id);
                     if (ar.failed()) LOG.log(System.Logger.Level.ERROR, "destroy of " + vm.id + " failed", ar.cause());
                 });
     }
@@ -438,13 +576,18 @@ public final class VmService {
         LOG.log(System.Logger.Level.INFO, "{0} ({1}) exited: {2}", vm.id, before, vm.exitReason);
         if (before == Phase.RUNNING) {
             state.put(vm.record(VmRecord.Role.EXITED), false); // kept so its client can read how it ended
+            events.publish(vm.phase == Phase.EXITED ? "vm.exited" : "vm.crashed", vm.id);
+            if (vm.callbackUrl != null) notifier.notify(vm.callbackUrl, "exited", vm.id, vm.image);
         } else {
             // Not handed to anyone: forget it, and let the pool rebuild.
             Pool<Vm> pool = pools.get(vm.image);
             boolean wasPooled = pool != null && pool.remove(vm);
             vms.remove(vm.id);
-            call(() -> driver.destroy(vm.id)).onComplete(ar -> state.remove(vm.id));
-            if (wasPooled) kick(pool);
+            call("destroy", () -> driver.destroy(vm.id)).onComplete(ar -> state.remove(vm.id));
+            if (wasPooled) {
+                poolChanged(pool);
+                kick(pool);
+            }
         }
     }
 
@@ -470,12 +613,22 @@ public final class VmService {
     }
 
     /** Runs a driver call, turning a synchronous throw into a failed future and completing on our context. */
-    private <T> Future<T> call(Supplier<CompletableFuture<T>> op) {
+    private <T> Future<T> call(String name, Supplier<CompletableFuture<T>> op) {
+        long t0 = System.nanoTime();
+        CompletableFuture<T> cf;
         try {
-            return Future.fromCompletionStage(op.get(), ctx);
+            cf = op.get();
         } catch (RuntimeException e) {
+            metrics.driverOp(name, "error", System.nanoTime() - t0);
             return Future.failedFuture(e);
         }
+        // Timed where the driver completes, not after the hop back onto our context.
+        cf.whenComplete((v, err) -> metrics.driverOp(name, err == null ? "ok" : "error", System.nanoTime() - t0));
+        return Future.fromCompletionStage(cf, ctx);
+    }
+
+    private static String problemOf(Throwable t) {
+        return mapError(t).getClass().getSimpleName();
     }
 
     private String newId() {
