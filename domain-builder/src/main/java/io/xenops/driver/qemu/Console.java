@@ -60,8 +60,15 @@ final class Console implements AutoCloseable {
         tail.append(earlier, 0, earlier.length);
     }
 
-    void start(LineListener listener) {
-        Thread.ofVirtual().name("console-reader-" + name).start(() -> readLoop(listener));
+    /** Starts the reader; {@code onEof} runs once when the socket ends (QEMU exited) or breaks. */
+    void start(LineListener listener, Runnable onEof) {
+        Thread.ofVirtual().name("console-reader-" + name).start(() -> {
+            try {
+                readLoop(listener);
+            } finally {
+                onEof.run();
+            }
+        });
     }
 
     private void readLoop(LineListener listener) {

@@ -42,13 +42,21 @@ final class QemuDomain {
     volatile boolean quiet;
     /** The host sent EXIT: a guest reset that follows is the guest obeying, not crashing. */
     volatile Integer exitRequested;
+    /** A fact that settles the reason by itself (QEMU stopped the guest on an error, a panic event). */
     volatile ExitHint hint;
+    /** QMP SHUTDOWN: who asked ({@code guest}) and QEMU's reason, e.g. guest-reset, host-qmp-quit. */
+    volatile Boolean shutdownByGuest;
+    volatile String shutdownReason;
+    /** The runtime prints {@code PANIC <message>} before it resets the machine on a fatal error. */
+    volatile String panicLine;
     /** STOPs we asked for; any other STOP is QEMU stopping the guest on an error. */
     final AtomicInteger stopsRequested = new AtomicInteger();
     /** Exactly one thread runs the end-of-life sequence. */
     final AtomicBoolean ending = new AtomicBoolean();
     /** Completes when QEMU closed the QMP connection (or QMP was never connected and the process died). */
     final CompletableFuture<Void> qmpClosed = new CompletableFuture<>();
+    /** Completes when the console socket reached EOF: every line the guest printed has been seen. */
+    final CompletableFuture<Void> consoleClosed = new CompletableFuture<>();
     /** Completes when the process is gone and the directory removed. */
     final CompletableFuture<Void> gone = new CompletableFuture<>();
     /** Earliest nanoTime at which any sign of the end was seen. */
@@ -63,6 +71,14 @@ final class QemuDomain {
         this.child = child;
         this.record = record;
         this.pid = child != null ? child.pid() : (record.pid() == null ? 0 : record.pid());
+    }
+
+    synchronized void shutdown(boolean guest, String reason, long nanoTime) {
+        if (shutdownReason == null) {
+            shutdownByGuest = guest;
+            shutdownReason = reason;
+        }
+        noteEnd(nanoTime);
     }
 
     /** Keeps the first explanation: later ones (the EOF after a SHUTDOWN) add nothing. */

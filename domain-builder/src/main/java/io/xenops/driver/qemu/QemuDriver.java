@@ -11,6 +11,7 @@ import io.xenops.driver.DomainState;
 import io.xenops.driver.Driver;
 import io.xenops.driver.DriverException;
 import io.xenops.guest.GuestCommand;
+import io.xenops.guest.GuestMessage;
 import io.xenops.guest.GuestProtocol;
 import io.xenops.qmp.QmpClient;
 import io.xenops.qmp.QmpClosedException;
@@ -65,8 +66,10 @@ public final class QemuDriver implements Driver {
             // kvm-pvm cannot set IA32_ARCH_CAPABILITIES: QEMU aborts at start with "host" or "max".
             "host,-arch-capabilities",
             "max,-arch-capabilities");
-    /** How long end-of-life waits for QEMU's last QMP events after its process died. */
-    private static final Duration DRAIN_QMP = Duration.ofMillis(500);
+    /** How long end-of-life waits for QEMU's last QMP events and console lines after it died. */
+    private static final Duration DRAIN = Duration.ofMillis(500);
+    /** What the runtime prints before it resets the machine on a fatal error (unikernel/runtime/src/panic.rs). */
+    static final String PANIC_PREFIX = "PANIC ";
     /** How many exited domains' console tails stay readable after their directory is gone. */
     private static final int EXITED_TAILS = 32;
 
@@ -209,7 +212,7 @@ public final class QemuDriver implements Driver {
         CompletableFuture<Void> ready = new CompletableFuture<>();
         Consumer<DomainEvent> sink = e -> {
             switch (e) {
-                case DomainEvent.GuestSaid s when s.message() instanceof io.xenops.guest.GuestMessage.Ready -> ready.complete(null);
+                case DomainEvent.GuestSaid s when s.message() instanceof GuestMessage.Ready -> ready.complete(null);
                 case DomainEvent.Exited x -> ready.completeExceptionally(
                         new DriverException("probe VM exited: " + x.reason() + " " + x.detail()));
                 default -> { }
@@ -363,9 +366,10 @@ public final class QemuDriver implements Driver {
         } catch (Exception e) {
             String log = logTail(dir.resolve(QemuCommandLine.QEMU_LOG));
             end(d, true);
-            if (e instanceof DriverException) throw e;
-            throw new DriverException("cannot create " + spec.id() + ": " + rootMessage(e)
-                    + (log.isEmpty() ? "" : "; QEMU said: " + log), e);
+            // QEMU's own words (bad machine, MSR failure, missing kernel) are the useful part.
+            throw new DriverException("cannot create " + spec.id() + ": "
+                    + (e instanceof DriverException ? e.getMessage() : rootMessage(e))
+                    + (log.isEmpty() ? "" : "; QEMU said: " + abbreviate(log)), e);
         }
     }
 
@@ -407,8 +411,13 @@ public final class QemuDriver implements Driver {
         while (true) {
             try {
                 Console c = new Console(Console.open(sock), d.id, config.consoleTailBytes(), GuestProtocol.MAX_LINE);
-                c.start((line, nanoTime) -> d.events.accept(
-                        new DomainEvent.GuestSaid(d.id, GuestProtocol.decode(line), nanoTime)));
+                c.start((line, nanoTime) -> {
+                    GuestMessage m = GuestProtocol.decode(line);
+                    if (m instanceof GuestMessage.Other o && o.line().startsWith(PANIC_PREFIX) && d.panicLine == null) {
+                        d.panicLine = o.line();
+                    }
+                    d.events.accept(new DomainEvent.GuestSaid(d.id, m, nanoTime));
+                }, () -> d.consoleClosed.complete(null));
                 return c;
             } catch (IOException e) {
                 if (System.nanoTime() > deadline) throw new TimeoutException("no console socket at " + sock);
@@ -460,18 +469,9 @@ public final class QemuDriver implements Driver {
     }
 
     private void onShutdown(QemuDomain d, JsonNode data, long now) {
-        boolean guest = data.path("guest").asBoolean(false);
-        String reason = data.path("reason").asText("unknown");
-        if (guest && reason.equals("guest-shutdown")) {
-            d.hint(ExitReason.SHUTDOWN, "guest shut down", now);
-        } else if (guest && reason.equals("guest-reset") && d.exitRequested != null) {
-            // Without ACPI a guest leaves by resetting (triple fault); after EXIT that is the guest obeying.
-            d.hint(ExitReason.SHUTDOWN, "guest exited after EXIT " + d.exitRequested + " (" + reason + ")", now);
-        } else if (guest) {
-            d.hint(ExitReason.CRASHED, "guest " + reason + " (a reset the host did not ask for: triple fault?)", now);
-        } else {
-            d.hint(ExitReason.KILLED, "QEMU shut down by the host: " + reason, now);
-        }
+        // Only recorded here: what it means depends on facts that may still be in flight (the PANIC
+        // line on the console socket), so classify() decides once everything is in.
+        d.shutdown(data.path("guest").asBoolean(false), data.path("reason").asText("unknown"), now);
     }
 
     /** QEMU stops a guest on its own for errors (KVM internal error, panic): such a VM is dead. */
@@ -514,13 +514,15 @@ public final class QemuDriver implements Driver {
     /** The one end-of-life sequence, whoever started it: make sure it is dead, say why, clean up. */
     private void finish(QemuDomain d, String firstSign) {
         try {
-            // Events QEMU wrote before it died (SHUTDOWN) may still be in our socket buffer: let them in.
-            if (d.qmp != null) {
-                try {
-                    d.qmpClosed.get(DRAIN_QMP.toMillis(), TimeUnit.MILLISECONDS);
-                } catch (TimeoutException e) {
-                    // QMP still open although the process died? Then nothing more will come.
-                }
+            // Events and console lines QEMU wrote before it died (SHUTDOWN, PANIC) may still be in our
+            // socket buffers: let them in before deciding why it ended.
+            List<CompletableFuture<Void>> drains = new ArrayList<>();
+            if (d.qmp != null) drains.add(d.qmpClosed);
+            if (d.console != null) drains.add(d.consoleClosed);
+            try {
+                CompletableFuture.allOf(drains.toArray(CompletableFuture[]::new)).get(DRAIN.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                // A socket still open although the process died? Then nothing more will come on it.
             }
             ensureDead(d);
             QemuDomain.ExitHint exit = classify(d, firstSign);
@@ -544,10 +546,32 @@ public final class QemuDriver implements Driver {
         }
     }
 
+    /**
+     * Why it ended, from the facts collected. Under QEMU the runtime leaves by triple fault both when
+     * told to EXIT and when it panics (microvm without ACPI has no power-off), so a guest reset means
+     * SHUTDOWN only after an EXIT and without a PANIC line.
+     */
     private QemuDomain.ExitHint classify(QemuDomain d, String firstSign) {
         long t = d.firstSignOfEnd != 0 ? d.firstSignOfEnd : System.nanoTime();
         QemuDomain.ExitHint h = d.hint;
         if (h != null) return h;
+        if (d.panicLine != null) return new QemuDomain.ExitHint(ExitReason.CRASHED, d.panicLine, t);
+        String reason = d.shutdownReason;
+        if (reason != null) {
+            boolean guest = Boolean.TRUE.equals(d.shutdownByGuest);
+            if (guest && reason.equals("guest-shutdown")) {
+                return new QemuDomain.ExitHint(ExitReason.SHUTDOWN, "guest shut down"
+                        + (d.exitRequested != null ? " after EXIT " + d.exitRequested : ""), t);
+            }
+            if (guest && reason.equals("guest-reset") && d.exitRequested != null) {
+                return new QemuDomain.ExitHint(ExitReason.SHUTDOWN, "guest exited with code " + d.exitRequested, t);
+            }
+            if (guest) {
+                return new QemuDomain.ExitHint(ExitReason.CRASHED, "guest " + reason
+                        + " without EXIT (triple fault?)", t);
+            }
+            return new QemuDomain.ExitHint(ExitReason.KILLED, "QEMU shut down by the host: " + reason, t);
+        }
         if (d.child != null && !d.child.isAlive()) {
             int code = d.child.exitValue();
             // The JDK reports death by signal N as 128 + N.

@@ -43,7 +43,7 @@ class QemuDriverTest {
     }
 
     QemuDriver newDriver() {
-        QemuDriver d = new QemuDriver(QemuConfig.defaults(state).withProbeKernel(kernel));
+        QemuDriver d = new QemuDriver(QemuTestSupport.config(state));
         d.setListener(events);
         return d;
     }
@@ -93,5 +93,120 @@ class QemuDriverTest {
         assertThat(driver.list()).isEmpty();
         driver.destroy("vm1").get(10, TimeUnit.SECONDS); // idempotent
         assertThat(events.all).noneMatch(e -> e instanceof DomainEvent.Exited); // destroy is not an exit
+    }
+
+    @Test
+    void guestExitIsReportedAsShutdownAndCleansUp() throws Exception {
+        driver.create(spec("vm2")).get(30, TimeUnit.SECONDS);
+        driver.unpause("vm2").get(5, TimeUnit.SECONDS);
+        events.awaitGuest("vm2", GuestMessage.Ready.class, WAIT);
+        long t0 = System.nanoTime();
+        driver.send("vm2", new GuestCommand.Exit(3)).get(5, TimeUnit.SECONDS);
+        DomainEvent.Exited exit = events.awaitExit("vm2", WAIT);
+        assertThat(exit.reason()).isEqualTo(ExitReason.SHUTDOWN);
+        assertThat(exit.detail()).contains("code 3");
+        assertThat(exit.nanoTime()).isGreaterThan(t0);
+        assertNoTrace(state, "vm2");
+        assertThat(driver.list()).isEmpty();
+        assertThat(driver.console("vm2")).contains("READY hello vm2"); // the tail outlives the VM, for a while
+        assertThatThrownBy(() -> driver.unpause("vm2").get(5, TimeUnit.SECONDS)).cause().isInstanceOf(DriverException.NoSuchDomain.class);
+    }
+
+    @Test
+    void aPanickingGuestIsReportedAsCrashed() throws Exception {
+        Path crash = QemuTestSupport.crashKernel();
+        driver.create(new DomainSpec("vm3", "crash", crash, 4, 1, "xenops.id=vm3")).get(30, TimeUnit.SECONDS);
+        driver.unpause("vm3").get(5, TimeUnit.SECONDS);
+        events.awaitGuest("vm3", GuestMessage.Ready.class, WAIT);
+        driver.send("vm3", new GuestCommand.Args("t1", "panic")).get(5, TimeUnit.SECONDS);
+        DomainEvent.Exited exit = events.awaitExit("vm3", WAIT);
+        assertThat(exit.reason()).isEqualTo(ExitReason.CRASHED);
+        assertThat(exit.detail()).startsWith("PANIC ");
+        assertNoTrace(state, "vm3");
+    }
+
+    @Test
+    void aFaultingGuestIsReportedAsCrashed() throws Exception {
+        Path crash = QemuTestSupport.crashKernel();
+        driver.create(new DomainSpec("vm4", "crash", crash, 4, 1, "xenops.id=vm4")).get(30, TimeUnit.SECONDS);
+        driver.unpause("vm4").get(5, TimeUnit.SECONDS);
+        events.awaitGuest("vm4", GuestMessage.Ready.class, WAIT);
+        driver.send("vm4", new GuestCommand.Args("t1", "fault")).get(5, TimeUnit.SECONDS);
+        DomainEvent.Exited exit = events.awaitExit("vm4", WAIT);
+        assertThat(exit.reason()).isEqualTo(ExitReason.CRASHED);
+        assertNoTrace(state, "vm4");
+    }
+
+    @Test
+    void sigkillOfQemuIsReportedAsKilled() throws Exception {
+        DomainInfo info = driver.create(spec("vm5")).get(30, TimeUnit.SECONDS);
+        long pid = Long.parseLong(info.details().get("pid"));
+        ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+        DomainEvent.Exited exit = events.awaitExit("vm5", WAIT);
+        assertThat(exit.reason()).isEqualTo(ExitReason.KILLED);
+        assertThat(exit.detail()).contains("signal 9");
+        assertNoTrace(state, "vm5");
+    }
+
+    @Test
+    void pausedVmsOfSeveralKindsCoexist() throws Exception {
+        var a = driver.create(spec("va"));
+        var b = driver.create(spec("vb"));
+        var c = driver.create(spec("vc"));
+        java.util.concurrent.CompletableFuture.allOf(a, b, c).get(60, TimeUnit.SECONDS);
+        assertThat(driver.list()).extracting(DomainInfo::id).containsExactlyInAnyOrder("va", "vb", "vc");
+        driver.unpause("vb").get(5, TimeUnit.SECONDS);
+        events.awaitGuest("vb", GuestMessage.Ready.class, WAIT);
+        assertThat(events.all).noneMatch(e -> e instanceof DomainEvent.GuestSaid g && !g.id().equals("vb"));
+        java.util.concurrent.CompletableFuture.allOf(driver.destroy("va"), driver.destroy("vb"), driver.destroy("vc"))
+                .get(30, TimeUnit.SECONDS);
+        assertThat(state.resolve("domains")).isEmptyDirectory();
+        assertThat(QemuTestSupport.liveQemus(state)).isEmpty();
+    }
+
+    @Test
+    void unknownIdsFailWithNoSuchDomainAndDestroyIsANoOp() throws Exception {
+        assertThatThrownBy(() -> driver.unpause("nope").get(5, TimeUnit.SECONDS)).cause().isInstanceOf(DriverException.NoSuchDomain.class);
+        assertThatThrownBy(() -> driver.pause("nope").get(5, TimeUnit.SECONDS)).cause().isInstanceOf(DriverException.NoSuchDomain.class);
+        assertThatThrownBy(() -> driver.send("nope", new GuestCommand.Ping("x")).get(5, TimeUnit.SECONDS))
+                .cause().isInstanceOf(DriverException.NoSuchDomain.class);
+        assertThatThrownBy(() -> driver.console("nope")).isInstanceOf(DriverException.NoSuchDomain.class);
+        driver.destroy("nope").get(5, TimeUnit.SECONDS);
+        driver.destroy("../etc").get(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void createRefusesBadInputClearly() {
+        assertThatThrownBy(() -> driver.create(new DomainSpec("bad/id", "hello", kernel, 4, 1, "")).get(5, TimeUnit.SECONDS))
+                .cause().isInstanceOf(DriverException.class).hasMessageContaining("domain id");
+        assertThatThrownBy(() -> driver.create(new DomainSpec("k", "hello", state.resolve("absent.elf"), 4, 1, "")).get(5, TimeUnit.SECONDS))
+                .cause().isInstanceOf(DriverException.class).hasMessageContaining("kernel not readable");
+        Path deep = state.resolve("d".repeat(90));
+        try (QemuDriver longPaths = new QemuDriver(QemuTestSupport.config(deep))) {
+            assertThatThrownBy(() -> longPaths.create(spec("vm-with-a-long-name")).get(5, TimeUnit.SECONDS))
+                    .cause().isInstanceOf(DriverException.class).hasMessageContaining("unix sockets allow 107");
+        }
+    }
+
+    @Test
+    void aFailedCreateLeavesNothingAndSaysWhatQemuSaid() throws Exception {
+        try (QemuDriver broken = new QemuDriver(QemuTestSupport.config(state).withMachine("no-such-machine"))) {
+            broken.setListener(events);
+            assertThatThrownBy(() -> broken.create(spec("vm6")).get(30, TimeUnit.SECONDS))
+                    .cause().isInstanceOf(DriverException.class).hasMessageContaining("QEMU said").hasMessageContaining("machine type");
+        }
+        assertNoTrace(state, "vm6");
+        assertThat(events.all).isEmpty();
+    }
+
+    @Test
+    void aDuplicateIdIsRefusedWithoutHarmingTheFirst() throws Exception {
+        driver.create(spec("dup")).get(30, TimeUnit.SECONDS);
+        assertThatThrownBy(() -> driver.create(spec("dup")).get(30, TimeUnit.SECONDS))
+                .cause().isInstanceOf(DriverException.class).hasMessageContaining("exists");
+        driver.unpause("dup").get(5, TimeUnit.SECONDS);
+        events.awaitGuest("dup", GuestMessage.Ready.class, WAIT);
+        driver.destroy("dup").get(10, TimeUnit.SECONDS);
+        assertNoTrace(state, "dup");
     }
 }

@@ -21,8 +21,34 @@ final class QemuTestSupport {
 
     /** The unikernel ELF; a missing one fails the test with what to do, it never skips it. */
     static Path kernel() {
-        String prop = System.getProperty("xenops.kernel");
-        if (prop == null) fail("system property xenops.kernel is not set (domain-builder/pom.xml sets it for Surefire)");
+        return image("xenops.kernel");
+    }
+
+    /** The runtime's crash fixture: {@code ARGS t panic} makes it print PANIC and reset. */
+    static Path crashKernel() {
+        return image("xenops.crashKernel");
+    }
+
+    private static AccelChoice accel;
+
+    /**
+     * The accelerator this machine supports, probed once per test JVM (each probe boots a VM) so that
+     * most tests can configure it explicitly; the probe itself has its own test.
+     */
+    static synchronized QemuConfig config(Path state) {
+        if (accel == null) {
+            try (QemuDriver probe = new QemuDriver(QemuConfig.defaults(state.resolve("probe-once")).withProbeKernel(kernel()))) {
+                accel = probe.accel();
+            }
+        }
+        return QemuConfig.defaults(state)
+                .withAccel(accel.isKvm() ? QemuConfig.Accel.KVM : QemuConfig.Accel.TCG)
+                .withCpu(accel.cpu());
+    }
+
+    private static Path image(String property) {
+        String prop = System.getProperty(property);
+        if (prop == null) fail("system property " + property + " is not set (domain-builder/pom.xml sets it for Surefire)");
         Path k = Path.of(prop).toAbsolutePath().normalize();
         if (!Files.isReadable(k)) {
             fail("unikernel image " + k + " is missing: build the unikernel first: mvn -B -ntp -q -pl unikernel package");
