@@ -304,6 +304,19 @@ exact=$(printf 'z%.0s' {1..1016})
 send "ARGS t9 $exact";           expect "hello: 1024-byte line accepted, result over the limit" "ERR result-too-long"
 send "PING t10";                 expect "hello: still serving" "PONG t10"
 
+# Pipelined commands of every length up to 70: input arrives in UART-FIFO-sized
+# pieces while earlier lines are being answered; nothing may be lost or reordered.
+pipelined=0
+for len in $(seq 0 70); do
+    printf 'ARGS p%d %s\n' "$len" "$(printf "%${len}s" "" | tr ' ' 'w')" >&"$CON_W"
+done
+for len in $(seq 0 70); do
+    payload=$(printf "%${len}s" "" | tr ' ' 'w')
+    [[ -z $payload ]] && payload=world
+    con_line && [[ $LINE == "RESULT p$len hello, $payload" ]] && pipelined=$((pipelined + 1))
+done
+((pipelined == 71)) && pass "hello: 71 pipelined ARGS lines answered in order" || fail "hello: $pipelined of 71 pipelined ARGS lines answered correctly"
+
 # An idle guest must sleep in hlt: a polling one would burn a whole host CPU.
 ticks0=$(cpu_ticks)
 nap 2

@@ -36,6 +36,8 @@ pub fn init_local(spurious: u8) {
             wrmsr(IA32_APIC_BASE, base);
         }
         *LAPIC_BASE.get() = (base & 0xffff_f000) as usize;
+        // Where the UART interrupt stub (boot.rs) acknowledges interrupts.
+        *core::ptr::addr_of_mut!(crate::boot::lapic_eoi) = (*LAPIC_BASE.get() + LAPIC_EOI) as u64;
         lapic_write(LAPIC_SVR, 0x100 | spurious as u32);
         lapic_write(LAPIC_TPR, 0);
     }
@@ -45,10 +47,6 @@ pub fn local_id() -> u32 {
     unsafe { lapic_read(LAPIC_ID) >> 24 }
 }
 
-/// Called from the interrupt handler (the only `Global` read there is the base).
-pub fn eoi() {
-    unsafe { lapic_write(LAPIC_EOI, 0) }
-}
 
 /// Routes I/O APIC pin `gsi` to `vector` on the local APIC `dest`: fixed delivery,
 /// physical destination, edge-triggered, active high — the ISA IRQ conventions.

@@ -50,43 +50,9 @@ global_asm!(
     .code32
     .globl _pvh_start
 _pvh_start:
-    cli
-    cld
+    /* kvm-pvm emulates every instruction until long mode is on, at several
+       microseconds each: do the least possible here. */
     mov %ebx, %esi
-
-    /* Zero .bss first: the page tables and the stack live there. */
-    mov $__bss_start, %edi
-    mov $__bss_end, %ecx
-    sub %edi, %ecx
-    xor %eax, %eax
-    rep stosb
-    mov %esi, boot_info_paddr
-
-    /* Identity-map the low 4 GiB with 2 MiB pages: RAM, hvm_start_info, Xen's
-       special pages just under 4 GiB and the local and I/O APIC windows. */
-    mov $boot_pdpt, %eax
-    or $3, %eax
-    mov %eax, boot_pml4
-    mov $boot_pd, %eax
-    or $3, %eax
-    mov $boot_pdpt, %edi
-    mov $4, %ecx
-1:  mov %eax, (%edi)
-    add $4096, %eax
-    add $8, %edi
-    dec %ecx
-    jnz 1b
-
-    mov $boot_pd, %edi
-    xor %ecx, %ecx
-2:  mov %ecx, %eax
-    shl $21, %eax
-    or $0x83, %eax
-    mov %eax, (%edi,%ecx,8)
-    inc %ecx
-    cmp $2048, %ecx
-    jb 2b
-
     mov $boot_pml4, %eax
     mov %eax, %cr3
     mov %cr4, %eax
@@ -99,7 +65,6 @@ _pvh_start:
     mov %cr0, %eax
     or $0x80000001, %eax
     mov %eax, %cr0
-
     lgdt boot_gdt_ptr
     ljmp $0x08, $pvh_long_mode
 
@@ -120,18 +85,14 @@ pvh_long_mode:
     call xenops_pvh_entry
     ud2
 
+    /* .bss is not cleared here: both loaders zero it (ELF p_memsz beyond
+       p_filesz, as QEMU's and libxc's ELF loaders do), and under kvm-pvm every
+       guest instruction is emulated, so clearing 100 KiB would cost a 100 ms. */
     .globl _pv_start
 _pv_start:
-    cld
-    mov %rsi, %r12
-    lea __bss_start(%rip), %rdi
-    lea __bss_end(%rip), %rcx
-    sub %rdi, %rcx
-    xor %eax, %eax
-    rep stosb
     lea boot_stack_top(%rip), %rsp
     xor %ebp, %ebp
-    mov %r12, %rdi
+    mov %rsi, %rdi
     call xenops_pv_entry
     ud2
     .popsection
@@ -158,38 +119,78 @@ boot_gdt_ptr:
     .long boot_gdt
     .popsection
 
-    .pushsection .bss.boot, "aw", @nobits
+    /* The identity map of the low 4 GiB with 2 MiB pages: RAM, hvm_start_info and
+       the command line (anywhere below 4 GiB), Xen's special pages just under
+       4 GiB, and the local and I/O APIC windows. It is file-backed rather than
+       built at boot because kvm-pvm shadows guest page tables: every store to one
+       traps, and filling 2048 entries at boot cost hundreds of milliseconds. */
+    .pushsection .data.boot_pagetables, "aw"
     .balign 4096
 boot_pml4:
-    .skip 4096
+    .quad boot_pdpt + 3
+    .fill 511, 8, 0
 boot_pdpt:
-    .skip 4096
+    .quad boot_pd + 3
+    .quad boot_pd + 0x1000 + 3
+    .quad boot_pd + 0x2000 + 3
+    .quad boot_pd + 0x3000 + 3
+    .fill 508, 8, 0
 boot_pd:
-    .skip 4 * 4096
+    .set large_page, 0x83
+    .rept 2048
+    .quad large_page
+    .set large_page, large_page + 0x200000
+    .endr
+    .popsection
+
+    .pushsection .bss.boot, "aw", @nobits
+    .balign 4096
     .balign 16
 boot_stack:
     .skip 65536
     .globl boot_stack_top
 boot_stack_top:
-    .globl boot_info_paddr
-boot_info_paddr:
-    .skip 8
     .popsection
 
     /* Interrupt entry: every stub leaves vector and error code on the stack so that
        one Rust function sees a uniform frame. */
     .pushsection .text.isr, "ax"
-    .irp n, 0,1,2,3,4,5,6,7,9,15,16,18,19,20,22,23,24,25,26,27,28,31,36,243,255
-isr_\n:
+    /* One 16-byte stub per vector, exception vectors first, so that the IDT can be
+       filled with a short loop (boot.rs: stub address = base + 16 * index). */
+    .balign 512
+    .globl xenops_isr_stubs
+xenops_isr_stubs:
+    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    .balign 16
+    .if \n == 8 || (\n >= 10 && \n <= 14) || \n == 17 || \n == 21 || \n == 29 || \n == 30
+    push $\n
+    jmp isr_common
+    .else
     push $0
     push $\n
     jmp isr_common
+    .endif
     .endr
-    .irp n, 8,10,11,12,13,14,17,21,29,30
-isr_\n:
-    push $\n
+    .balign 16
+    .globl xenops_uart_stub
+xenops_uart_stub:
+    /* The UART interrupt only has to wake the hlt in the idle loop: acknowledge it
+       at the local APIC and return, in as few (emulated) instructions as can be. */
+    push %rax
+    mov lapic_eoi(%rip), %rax
+    movl $0, (%rax)
+    pop %rax
+    iretq
+    .balign 16
+    .globl xenops_xen_upcall_stub
+xenops_xen_upcall_stub:
+    push $0
+    push $243
     jmp isr_common
-    .endr
+    .balign 16
+    .globl xenops_spurious_stub
+xenops_spurious_stub:
+    iretq
 
 isr_common:
     push %rax
@@ -216,33 +217,25 @@ isr_common:
     iretq
     .popsection
 
-    .pushsection .rodata.isr_table, "a"
+    .pushsection .data.lapic_eoi, "aw"
     .balign 8
-    .globl xenops_exception_stubs
-xenops_exception_stubs:
-    .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-    .quad isr_\n
-    .endr
-    .globl xenops_uart_stub
-xenops_uart_stub:
-    .quad isr_36
-    .globl xenops_xen_upcall_stub
-xenops_xen_upcall_stub:
-    .quad isr_243
-    .globl xenops_spurious_stub
-xenops_spurious_stub:
-    .quad isr_255
+    .globl lapic_eoi
+lapic_eoi:
+    .quad 0xfee000b0
     .popsection
 "#,
     options(att_syntax)
 );
 
 extern "C" {
-    pub static xenops_exception_stubs: [u64; 32];
-    pub static xenops_uart_stub: u64;
-    pub static xenops_xen_upcall_stub: u64;
-    pub static xenops_spurious_stub: u64;
+    /// 32 exception stubs of 16 bytes each.
+    pub static xenops_isr_stubs: [u8; 32 * 16];
+    pub static xenops_uart_stub: u8;
+    pub static xenops_xen_upcall_stub: u8;
+    pub static xenops_spurious_stub: u8;
     pub static hypercall_page: [u8; 4096];
+    /// Address the UART stub writes to acknowledge an interrupt (LAPIC EOI).
+    pub static mut lapic_eoi: u64;
 }
 
 /// Vector of COM1 (ISA IRQ 4) as routed through the I/O APIC.

@@ -1,6 +1,7 @@
 //! The kernel command line: where it is, and the `xenops.id=` value in it.
 
 use crate::line::HEX;
+use crate::protocol::find_byte;
 
 pub const ID_KEY: &[u8] = b"xenops.id=";
 pub const MAX_ID: usize = 64;
@@ -13,21 +14,23 @@ pub unsafe fn c_string(ptr: *const u8, max: usize) -> &'static [u8] {
     if ptr.is_null() {
         return &[];
     }
-    let mut len = 0;
-    while len < max && *ptr.add(len) != 0 {
-        len += 1;
-    }
-    core::slice::from_raw_parts(ptr, len)
+    let all = core::slice::from_raw_parts(ptr, max);
+    &all[..find_byte(all, 0).unwrap_or(max)]
 }
 
 pub struct Id {
-    buf: [u8; MAX_ID],
+    buf: core::mem::MaybeUninit<[u8; MAX_ID]>,
     len: usize,
 }
 
 impl Id {
     pub fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
+        unsafe { core::slice::from_raw_parts(self.buf.as_ptr() as *const u8, self.len) }
+    }
+
+    fn push(&mut self, byte: u8) {
+        unsafe { *(self.buf.as_mut_ptr() as *mut u8).add(self.len) = byte };
+        self.len += 1;
     }
 }
 
@@ -35,25 +38,26 @@ impl Id {
 /// printable ASCII or is a space, capped at 64 bytes; otherwise the boot nonce: the
 /// time stamp counter in hex, which differs between any two boots of one host.
 pub fn boot_id(cmdline: &[u8]) -> Id {
-    let mut id = Id { buf: [0; MAX_ID], len: 0 };
-    for word in cmdline.split(|&b| b == b' ' || b == b'\t' || b == b'\n') {
-        if let Some(value) = word.strip_prefix(ID_KEY) {
-            for &b in value {
-                if !(0x21..0x7f).contains(&b) || id.len == MAX_ID {
+    let mut id = Id { buf: core::mem::MaybeUninit::uninit(), len: 0 };
+    let mut rest = cmdline;
+    while !rest.is_empty() {
+        let end = find_byte(rest, b' ').unwrap_or(rest.len());
+        if let Some(value) = rest[..end].strip_prefix(ID_KEY) {
+            for &b in &value[..value.len().min(MAX_ID)] {
+                if !(0x21..0x7f).contains(&b) {
                     break;
                 }
-                id.buf[id.len] = b;
-                id.len += 1;
+                id.push(b);
             }
             break;
         }
+        rest = &rest[(end + 1).min(rest.len())..];
     }
     if id.len == 0 {
         let nonce = crate::cpu::rdtsc();
         for i in 0..16 {
-            id.buf[i] = HEX[((nonce >> ((15 - i) * 4)) & 0xf) as usize];
+            id.push(HEX[((nonce >> ((15 - i) * 4)) & 0xf) as usize]);
         }
-        id.len = 16;
     }
     id
 }

@@ -36,11 +36,12 @@ pub fn write_line(line: &mut Line) {
     write(line.as_bytes());
 }
 
-pub fn read() -> Option<u8> {
+/// Moves whatever input has arrived into `buf`; returns how many bytes.
+pub fn read(buf: &mut [u8]) -> usize {
     match unsafe { BACKEND.get() } {
-        Backend::None => None,
-        Backend::Uart => crate::uart::read(),
-        Backend::Xen(ring) => ring.read(),
+        Backend::None => 0,
+        Backend::Uart => crate::uart::read(buf),
+        Backend::Xen(ring) => ring.read(buf),
     }
 }
 

@@ -43,20 +43,23 @@ pub const MAX_RESULT: usize = protocol::MAX_LINE - b"RESULT ".len() - protocol::
 /// Where an app writes its result. Bytes outside printable ASCII are sent as `?`;
 /// writing more than [`MAX_RESULT`] bytes turns the reply into `ERR result-too-long`.
 pub struct Reply {
-    buf: [u8; MAX_RESULT],
+    buf: core::mem::MaybeUninit<[u8; MAX_RESULT]>,
     len: usize,
     overflow: bool,
 }
 
 impl Reply {
     pub(crate) fn new() -> Reply {
-        Reply { buf: [0; MAX_RESULT], len: 0, overflow: false }
+        Reply { buf: core::mem::MaybeUninit::uninit(), len: 0, overflow: false }
     }
 
     pub fn push(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.push_byte(b);
-        }
+        let n = bytes.len().min(MAX_RESULT - self.len);
+        unsafe {
+            core::ptr::copy_nonoverlapping(bytes.as_ptr(), (self.buf.as_mut_ptr() as *mut u8).add(self.len), n)
+        };
+        self.len += n;
+        self.overflow |= n < bytes.len();
     }
 
     pub fn push_str(&mut self, s: &str) {
@@ -67,13 +70,13 @@ impl Reply {
         if self.len == MAX_RESULT {
             self.overflow = true;
         } else {
-            self.buf[self.len] = byte;
+            unsafe { *(self.buf.as_mut_ptr() as *mut u8).add(self.len) = byte };
             self.len += 1;
         }
     }
 
     pub fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
+        unsafe { core::slice::from_raw_parts(self.buf.as_ptr() as *const u8, self.len) }
     }
 
     pub fn overflowed(&self) -> bool {
@@ -126,24 +129,36 @@ fn run(cmdline: &[u8]) -> ! {
 fn serve(app: &App) -> ! {
     let mut lines = Lines::new();
     let mut out = Line::new();
+    let mut chunk = [0u8; 64];
     loop {
         platform::acknowledge();
-        while let Some(byte) = console::read() {
-            match lines.push(byte) {
-                None => {}
-                Some(Input::TooLong) => {
-                    out.clear();
-                    out.str("ERR line-too-long");
-                    console::write_line(&mut out);
-                }
-                Some(Input::Line(text)) => match protocol::handle(text, app, &mut out) {
-                    Outcome::Continue => {
-                        if !out.is_empty() {
-                            console::write_line(&mut out);
-                        }
+        loop {
+            let n = console::read(&mut chunk);
+            let mut data = &chunk[..n];
+            while !data.is_empty() {
+                let (used, input) = lines.feed(data);
+                data = &data[used..];
+                match input {
+                    None => {}
+                    Some(Input::TooLong) => {
+                        out.clear();
+                        out.str("ERR line-too-long");
+                        console::write_line(&mut out);
                     }
-                    Outcome::Exit(code) => platform::shutdown(platform::Shutdown::Exit(code)),
-                },
+                    Some(Input::Line(text)) => match protocol::handle(text, app, &mut out) {
+                        Outcome::Continue => {
+                            if !out.is_empty() {
+                                console::write_line(&mut out);
+                            }
+                        }
+                        Outcome::Exit(code) => platform::shutdown(platform::Shutdown::Exit(code)),
+                    },
+                }
+            }
+            // A short read means the console was drained; anything arriving later
+            // is pending as an interrupt or event and ends the idle below at once.
+            if n < chunk.len() {
+                break;
             }
         }
         platform::idle();

@@ -1,31 +1,40 @@
 //! A fixed-size output line: protocol replies are assembled in full and then written
 //! to the console in one go, so that a Xen console ring sees one notification per
-//! line and a UART one burst of FIFO-sized chunks.
+//! line and a UART one burst per FIFO-sized chunk.
+//!
+//! The buffer is left uninitialised: zeroing a kilobyte for every reply is real
+//! time when each instruction is emulated (kvm-pvm).
+
+use core::mem::MaybeUninit;
 
 pub const CAPACITY: usize = 1100;
 
 pub struct Line {
-    buf: [u8; CAPACITY],
+    buf: MaybeUninit<[u8; CAPACITY]>,
     len: usize,
 }
 
 impl Line {
     pub const fn new() -> Self {
-        Line { buf: [0; CAPACITY], len: 0 }
+        Line { buf: MaybeUninit::uninit(), len: 0 }
+    }
+
+    fn base(&mut self) -> *mut u8 {
+        self.buf.as_mut_ptr() as *mut u8
     }
 
     pub fn push(&mut self, byte: u8) -> &mut Self {
         if self.len < CAPACITY {
-            self.buf[self.len] = byte;
+            unsafe { *self.base().add(self.len) = byte };
             self.len += 1;
         }
         self
     }
 
     pub fn bytes(&mut self, bytes: &[u8]) -> &mut Self {
-        for &b in bytes {
-            self.push(b);
-        }
+        let n = bytes.len().min(CAPACITY - self.len);
+        unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), self.base().add(self.len), n) };
+        self.len += n;
         self
     }
 
@@ -36,43 +45,46 @@ impl Line {
     /// Appends text that came from elsewhere (panic messages, app output), replacing
     /// every byte that is not printable ASCII so that it cannot end or forge a line.
     pub fn printable(&mut self, bytes: &[u8]) -> &mut Self {
-        for &b in bytes {
-            self.push(if (0x20..0x7f).contains(&b) { b } else { b'?' });
+        let start = self.len;
+        self.bytes(bytes);
+        let base = self.base();
+        for i in start..self.len {
+            unsafe {
+                let b = base.add(i);
+                if !(0x20..0x7f).contains(&*b) {
+                    *b = b'?';
+                }
+            }
         }
         self
     }
 
     pub fn dec(&mut self, mut value: u64) -> &mut Self {
         let mut digits = [0u8; 20];
-        let mut n = 0;
+        let mut n = 20;
         loop {
+            n -= 1;
             digits[n] = b'0' + (value % 10) as u8;
-            n += 1;
             value /= 10;
             if value == 0 {
                 break;
             }
         }
-        while n > 0 {
-            n -= 1;
-            self.push(digits[n]);
-        }
-        self
+        self.bytes(&digits[n..])
     }
 
-    /// `0x`-less lowercase hex with exactly `width` digits.
+    /// `0x`-less lowercase hex with exactly `width` (at most 16) digits.
     pub fn hex(&mut self, value: u64, width: usize) -> &mut Self {
-        let mut i = width;
+        let mut i = width.min(16);
         while i > 0 {
             i -= 1;
-            let nibble = if i >= 16 { 0 } else { (value >> (i * 4)) & 0xf };
-            self.push(HEX[nibble as usize]);
+            self.push(HEX[((value >> (i * 4)) & 0xf) as usize]);
         }
         self
     }
 
     pub fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
+        unsafe { core::slice::from_raw_parts(self.buf.as_ptr() as *const u8, self.len) }
     }
 
     pub fn len(&self) -> usize {

@@ -19,7 +19,7 @@ pub const MAX_TOKEN: usize = 64;
 
 /// Splits console bytes into lines of at most [`MAX_LINE`] bytes.
 pub struct Lines {
-    buf: [u8; MAX_LINE],
+    buf: core::mem::MaybeUninit<[u8; MAX_LINE]>,
     len: usize,
     discarding: bool,
 }
@@ -33,30 +33,67 @@ pub enum Input<'a> {
 
 impl Lines {
     pub const fn new() -> Self {
-        Lines { buf: [0; MAX_LINE], len: 0, discarding: false }
+        Lines { buf: core::mem::MaybeUninit::uninit(), len: 0, discarding: false }
     }
 
-    pub fn push(&mut self, byte: u8) -> Option<Input<'_>> {
-        if byte == b'\n' {
-            let len = core::mem::replace(&mut self.len, 0);
-            if core::mem::replace(&mut self.discarding, false) {
-                return None;
+    /// Takes bytes from the front of `data` into the current line, up to and
+    /// including the first newline. Returns how many bytes it consumed and what, if
+    /// anything, the host completed: a line, or a line that crossed MAX_LINE bytes
+    /// (reported once, as soon as it happens; the rest of it is then dropped).
+    pub fn feed(&mut self, data: &[u8]) -> (usize, Option<Input<'_>>) {
+        let newline = find_byte(data, b'\n');
+        let segment = &data[..newline.unwrap_or(data.len())];
+        let consumed = newline.map_or(data.len(), |at| at + 1);
+        let mut overflowed = false;
+        if !self.discarding {
+            if segment.len() > MAX_LINE - self.len {
+                self.len = 0;
+                self.discarding = true;
+                overflowed = true;
+            } else {
+                unsafe {
+                    core::ptr::copy_nonoverlapping(
+                        segment.as_ptr(),
+                        (self.buf.as_mut_ptr() as *mut u8).add(self.len),
+                        segment.len(),
+                    )
+                };
+                self.len += segment.len();
             }
-            let line = &self.buf[..len];
-            return Some(Input::Line(line.strip_suffix(b"\r").unwrap_or(line)));
         }
-        if self.discarding {
-            return None;
+        if newline.is_none() {
+            return (consumed, overflowed.then_some(Input::TooLong));
         }
-        if self.len == MAX_LINE {
-            self.len = 0;
-            self.discarding = true;
-            return Some(Input::TooLong);
+        let len = core::mem::replace(&mut self.len, 0);
+        if core::mem::replace(&mut self.discarding, false) {
+            return (consumed, overflowed.then_some(Input::TooLong));
         }
-        self.buf[self.len] = byte;
-        self.len += 1;
-        None
+        let line = unsafe { core::slice::from_raw_parts(self.buf.as_ptr() as *const u8, len) };
+        (consumed, Some(Input::Line(line.strip_suffix(b"\r").unwrap_or(line))))
     }
+}
+
+/// Index of the first `byte` in `data`. One `repne scasb`: under kvm-pvm each
+/// guest instruction is emulated, and a repeated string instruction costs less
+/// per byte than any loop.
+pub fn find_byte(data: &[u8], byte: u8) -> Option<usize> {
+    if data.is_empty() {
+        return None;
+    }
+    let left: usize;
+    let found: u8;
+    unsafe {
+        core::arch::asm!(
+            "repne scasb",
+            "sete {found}",
+            found = out(reg_byte) found,
+            inout("rdi") data.as_ptr() => _,
+            inout("rcx") data.len() => left,
+            in("al") byte,
+            options(nostack, readonly),
+        );
+    }
+    (found != 0).then(|| data.len() - left - 1)
 }
 
 impl Default for Lines {
@@ -86,7 +123,7 @@ fn parse_exit_code(text: &[u8]) -> Option<u8> {
 }
 
 fn split_word(text: &[u8]) -> (&[u8], Option<&[u8]>) {
-    match text.iter().position(|&b| b == b' ') {
+    match find_byte(text, b' ') {
         Some(at) => (&text[..at], Some(&text[at + 1..])),
         None => (text, None),
     }

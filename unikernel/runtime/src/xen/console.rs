@@ -77,23 +77,24 @@ impl Ring {
         events::send(self.port);
     }
 
-    pub fn read(&self) -> Option<u8> {
+    /// Moves available input into `buf`; returns how many bytes.
+    pub fn read(&self, buf: &mut [u8]) -> usize {
         let cons = self.index(IN_CONS);
         let prod = self.index(IN_PROD);
-        if cons == prod {
-            return None;
+        let n = (prod.wrapping_sub(cons).min(IN_SIZE) as usize).min(buf.len());
+        if n == 0 {
+            return 0;
         }
         compiler_fence(Ordering::Acquire);
-        let at = IN + (cons & (IN_SIZE - 1)) as usize;
-        let byte = unsafe { core::ptr::read_volatile(self.base.add(at)) };
-        compiler_fence(Ordering::Release);
-        let cons = cons.wrapping_add(1);
-        self.set_index(IN_CONS, cons);
-        // Tell xenconsoled there is room again once the ring has been emptied.
-        if cons == prod {
-            events::send(self.port);
+        for (i, slot) in buf[..n].iter_mut().enumerate() {
+            let at = IN + (cons.wrapping_add(i as u32) & (IN_SIZE - 1)) as usize;
+            *slot = unsafe { core::ptr::read_volatile(self.base.add(at)) };
         }
-        Some(byte)
+        compiler_fence(Ordering::Release);
+        self.set_index(IN_CONS, cons.wrapping_add(n as u32));
+        // Tell xenconsoled there is room in the ring again.
+        events::send(self.port);
+        n
     }
 
     /// Waits (bounded) until xenconsoled has taken everything written, so that a

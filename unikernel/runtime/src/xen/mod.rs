@@ -13,20 +13,20 @@ pub mod time;
 
 pub const DOMID_SELF: u16 = 0x7ff0;
 
-/// Finds Xen's CPUID leaves: they start at the first 0x100-aligned leaf from
-/// 0x40000000 that carries the "XenVMMXenVMM" signature (Viridian may sit below).
+/// Finds Xen's CPUID leaves, marked by the "XenVMMXenVMM" signature. Xen puts
+/// them at 0x40000000, or at 0x40000100 when it also offers Viridian (Hyper-V)
+/// leaves below; those two places are all that is looked at, because every CPUID
+/// is a VM exit and under QEMU this runs on every boot.
 pub fn cpuid_base() -> Option<u32> {
     use crate::cpu::cpuid;
     if cpuid(1, 0).ecx & (1 << 31) == 0 {
         return None;
     }
-    let mut base = 0x4000_0000u32;
-    while base < 0x4001_0000 {
+    for base in [0x4000_0000u32, 0x4000_0100] {
         let r = cpuid(base, 0);
         if r.ebx == 0x566e_6558 && r.ecx == 0x6558_4d4d && r.edx == 0x4d4d_566e && r.eax >= base + 2 {
             return Some(base);
         }
-        base += 0x100;
     }
     None
 }
