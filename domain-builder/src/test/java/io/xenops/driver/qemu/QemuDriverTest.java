@@ -100,6 +100,7 @@ class QemuDriverTest {
         driver.create(spec("vm2")).get(30, TimeUnit.SECONDS);
         driver.unpause("vm2").get(5, TimeUnit.SECONDS);
         events.awaitGuest("vm2", GuestMessage.Ready.class, WAIT);
+        QemuTestSupport.awaitListening(driver, events, "vm2");
         long t0 = System.nanoTime();
         driver.send("vm2", new GuestCommand.Exit(3)).get(5, TimeUnit.SECONDS);
         DomainEvent.Exited exit = events.awaitExit("vm2", WAIT);
@@ -113,11 +114,27 @@ class QemuDriverTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Disabled("unikernel runtime bug, see docs/qemu-driver.md Known issues: uart::read drops bytes"
+            + " that arrive during its first read after READY; enable once unikernel/runtime/src/uart.rs is fixed")
+    void aCommandSentRightAfterReadyIsAnswered() throws Exception {
+        for (int i = 0; i < 5; i++) {
+            String id = "first" + i;
+            driver.create(spec(id)).get(30, TimeUnit.SECONDS);
+            driver.unpause(id).get(5, TimeUnit.SECONDS);
+            events.awaitGuest(id, GuestMessage.Ready.class, WAIT);
+            driver.send(id, new GuestCommand.Args("t", "x")).get(5, TimeUnit.SECONDS);
+            assertThat(events.awaitGuest(id, GuestMessage.Result.class, Duration.ofSeconds(5))).as(id).isNotNull();
+            driver.destroy(id).get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
     void aPanickingGuestIsReportedAsCrashed() throws Exception {
         Path crash = QemuTestSupport.crashKernel();
         driver.create(new DomainSpec("vm3", "crash", crash, 4, 1, "xenops.id=vm3")).get(30, TimeUnit.SECONDS);
         driver.unpause("vm3").get(5, TimeUnit.SECONDS);
         events.awaitGuest("vm3", GuestMessage.Ready.class, WAIT);
+        QemuTestSupport.awaitListening(driver, events, "vm3");
         driver.send("vm3", new GuestCommand.Args("t1", "panic")).get(5, TimeUnit.SECONDS);
         DomainEvent.Exited exit = events.awaitExit("vm3", WAIT);
         assertThat(exit.reason()).isEqualTo(ExitReason.CRASHED);
@@ -131,6 +148,7 @@ class QemuDriverTest {
         driver.create(new DomainSpec("vm4", "crash", crash, 4, 1, "xenops.id=vm4")).get(30, TimeUnit.SECONDS);
         driver.unpause("vm4").get(5, TimeUnit.SECONDS);
         events.awaitGuest("vm4", GuestMessage.Ready.class, WAIT);
+        QemuTestSupport.awaitListening(driver, events, "vm4");
         driver.send("vm4", new GuestCommand.Args("t1", "fault")).get(5, TimeUnit.SECONDS);
         DomainEvent.Exited exit = events.awaitExit("vm4", WAIT);
         assertThat(exit.reason()).isEqualTo(ExitReason.CRASHED);
