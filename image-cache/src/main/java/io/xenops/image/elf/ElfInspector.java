@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -62,7 +63,8 @@ public final class ElfInspector {
         }
     }
 
-    public ElfInfo inspect(FileChannel ch, String what) throws IOException {
+    /** Inspects any seekable channel: a file, or bytes in memory. */
+    public ElfInfo inspect(SeekableByteChannel ch, String what) throws IOException {
         long size = ch.size();
         if (size > maxBytes) {
             throw new ImageException(Reason.TOO_LARGE, what + ": kernel is " + size + " bytes, over the limit of "
@@ -195,10 +197,11 @@ public final class ElfInspector {
 
     private static long roundUp(long v, int align) { return (v + align - 1) / align * align; }
 
-    private static ByteBuffer read(FileChannel ch, long at, int len) throws IOException {
+    private static ByteBuffer read(SeekableByteChannel ch, long at, int len) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(len);
+        ch.position(at);
         while (b.hasRemaining()) {
-            if (ch.read(b, at + b.position()) < 0) throw new IOException("file shrank while being read");
+            if (ch.read(b) < 0) throw new IOException("file shrank while being read");
         }
         return b.flip();
     }

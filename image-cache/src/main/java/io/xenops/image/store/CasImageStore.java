@@ -76,8 +76,8 @@ public final class CasImageStore implements ImageStore, AutoCloseable {
     private final Session session;
     /** Manifests are immutable blobs: parse each once. */
     private final Map<String, Manifest> manifestCache = new ConcurrentHashMap<>();
-    /** This store's pins: reference -> count. Guarded by {@code pins} itself. */
-    private final Map<String, Integer> pins = new HashMap<>();
+    /** This store's pins, one record per open pin. Guarded by {@code pins} itself. */
+    private final List<PinRecord> pins = new ArrayList<>();
     private volatile CachedIndex cached;
     private volatile boolean closed;
 
@@ -434,8 +434,11 @@ public final class CasImageStore implements ImageStore, AutoCloseable {
             Index index = readIndexFile();
             Map.Entry<String, Index.Entry> e = resolve(index, ImageRef.parse(ref)).orElseThrow(() -> notFound(ref));
             Image image = image(e.getKey(), e.getValue());
+            // The digests are taken now: if the tag later moves to other content, this pin still holds the
+            // kernel a VM may be running from.
+            PinRecord record = new PinRecord(e.getKey(), e.getValue().kernel(), e.getValue().config());
             synchronized (pins) {
-                pins.merge(e.getKey(), 1, Integer::sum);
+                pins.add(record);
                 writePins();
             }
             touch(e.getValue().kernel());
@@ -451,7 +454,7 @@ public final class CasImageStore implements ImageStore, AutoCloseable {
                         if (released) return;
                         released = true;
                     }
-                    unpin(e.getKey());
+                    unpin(record);
                 }
             };
         } catch (IOException e) {
@@ -459,31 +462,30 @@ public final class CasImageStore implements ImageStore, AutoCloseable {
         }
     }
 
-    private void unpin(String ref) {
+    private record PinRecord(String ref, String kernel, String config) { }
+
+    private void unpin(PinRecord record) {
         try (Held held = lock()) {
             synchronized (pins) {
-                pins.computeIfPresent(ref, (k, n) -> n > 1 ? n - 1 : null);
+                pins.remove(record); // one occurrence: pins of the same image count
                 writePins();
             }
         } catch (IOException e) {
-            throw storage("cannot unpin " + ref, e);
+            throw storage("cannot unpin " + record.ref(), e);
         }
     }
 
-    /** Caller holds the lock and {@code pins}. Pins name references AND digests so a re-tag cannot free them. */
+    /** Caller holds the lock and {@code pins}. Replaced by rename, so other processes never read half a file. */
     private void writePins() throws IOException {
-        Index index = readIndexFile();
-        Set<String> digests = new HashSet<>();
-        for (String ref : pins.keySet()) {
-            Index.Entry e = index.images().get(ref);
-            if (e != null) {
-                digests.add(e.kernel());
-                digests.add(e.config());
-            }
+        Set<String> refs = new java.util.TreeSet<>();
+        Set<String> digests = new java.util.TreeSet<>();
+        for (PinRecord r : pins) {
+            refs.add(r.ref());
+            digests.add(r.kernel());
+            digests.add(r.config());
         }
-        byte[] data = json.writeValueAsBytes(Map.of("refs", List.copyOf(pins.keySet()), "digests", List.copyOf(digests)));
-        Path tmp = session.tmp("pins");
-        Durable.replace(session.pins(), data, tmp);
+        byte[] data = json.writeValueAsBytes(Map.of("refs", refs, "digests", digests));
+        Durable.replace(session.pins(), data, session.tmp("pins"));
     }
 
     // ---------------------------------------------------------------- garbage collection
@@ -696,13 +698,10 @@ public final class CasImageStore implements ImageStore, AutoCloseable {
         Set<String> refs = new HashSet<>();
         Set<String> digests = new HashSet<>();
         synchronized (pins) {
-            for (String r : pins.keySet()) {
-                refs.add(r);
-                Index.Entry e = index.images().get(r);
-                if (e != null) {
-                    digests.add(e.kernel());
-                    digests.add(e.config());
-                }
+            for (PinRecord r : pins) {
+                refs.add(r.ref());
+                digests.add(r.kernel());
+                digests.add(r.config());
             }
         }
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(sessions)) {
