@@ -11,6 +11,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -30,6 +32,11 @@ public final class Train {
     }
 
     public static void main(String[] args) throws IOException {
+        run();
+    }
+
+    /** Runs every training command; returns their exit codes, so a test can see that each path ran. */
+    static List<Integer> run() throws IOException {
         HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/", Train::answer);
         server.start();
@@ -40,12 +47,14 @@ public final class Train {
                     {"--help"}, {"spawn", "--help"}, {"spawn", "hello", "--wait", "ready", "--args", "a"},
                     {"ls"}, {"show", id}, {"console", id}, {"destroy", id}, {"pool", "ls"},
                     {"pool", "set", "hello", "2"}, {"images"}, {"health"}, {"version"},
-                    {"--json", "ls"}, {"--compact", "show", id}, {"spawn", "nope"}, {"spawn"},
-                    {"ls", "--url", "http://127.0.0.1:1"}};
+                    {"--json", "ls"}, {"--compact", "spawn", "hello"},
+                    {"spawn", "nope"}, {"spawn"}, {"ls", "--url", "http://127.0.0.1:1"}};
             PrintWriter sink = new PrintWriter(Writer.nullWriter());
+            List<Integer> codes = new ArrayList<>();
             for (String[] run : runs) {
-                Cli.run(new XenopsCtl(Map.of("XENOPS_URL", url), Clock.systemUTC()), sink, sink, run);
+                codes.add(Cli.run(new XenopsCtl(Map.of("XENOPS_URL", url), Clock.systemUTC()), sink, sink, run));
             }
+            return codes;
         } finally {
             server.stop(0);
         }
