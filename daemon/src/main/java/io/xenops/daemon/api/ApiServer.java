@@ -83,6 +83,9 @@ public final class ApiServer {
     private final String ridPrefix = Long.toString(System.currentTimeMillis() % 1_000_000, 36) + "-";
     private HttpServer server;
     private HttpServer unixServer;
+    private volatile boolean stopping;
+    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.List<Runnable> drainWaiters = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public ApiServer(Vertx vertx, VmService service, EventLog events, ObjectMapper mapper, DaemonConfig config,
                      Clock clock, String accel, Tokens tokens, RateLimiter limiter, Metrics metrics) {
@@ -171,11 +174,29 @@ public final class ApiServer {
 
     public int port() { return server.actualPort(); }
 
-    /** Stops accepting, lets in-flight requests finish (bounded), then closes. */
+    /**
+     * Refuses new requests (503), lets in-flight ones finish for at most {@code grace}, then closes the
+     * listeners. Idle keep-alive connections do not hold it up, unlike HttpServer.shutdown's grace period.
+     */
     public Future<Void> stop(Duration grace) {
-        Future<Void> a = server == null ? Future.succeededFuture() : server.shutdown(grace.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-        Future<Void> b = unixServer == null ? Future.succeededFuture() : unixServer.shutdown(grace.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-        return Future.join(a, b).mapEmpty();
+        stopping = true;
+        io.vertx.core.Promise<Void> drained = io.vertx.core.Promise.promise();
+        long deadline = System.nanoTime() + grace.toNanos();
+        vertx.runOnContext(v -> awaitDrained(drained, deadline));
+        return drained.future().compose(v -> {
+            Future<Void> a = server == null ? Future.succeededFuture() : server.close();
+            Future<Void> b = unixServer == null ? Future.succeededFuture() : unixServer.close();
+            return Future.join(a, b).mapEmpty();
+        });
+    }
+
+    private void awaitDrained(io.vertx.core.Promise<Void> drained, long deadline) {
+        if (inFlight.get() == 0 || System.nanoTime() >= deadline) {
+            drained.tryComplete();
+        } else {
+            drainWaiters.add(() -> awaitDrained(drained, deadline));
+            vertx.setTimer(Math.max(1, (deadline - System.nanoTime()) / 1_000_000), t -> drained.tryComplete());
+        }
     }
 
     Router buildRouter(OpenAPIContract contract) {
@@ -340,7 +361,17 @@ public final class ApiServer {
         String rid = given != null && given.matches("[A-Za-z0-9._-]{1,64}") ? given : ridPrefix + requests.incrementAndGet();
         rc.put(RID, rid);
         rc.response().putHeader("X-Request-Id", rid);
+        if (stopping) {
+            rc.response().putHeader(HttpHeaders.CONNECTION, "close");
+            send(rc, new Problems.Kind(503, Problems.PREFIX + "shutting-down", "Shutting down"), "xenopsd is stopping");
+            return;
+        }
+        inFlight.incrementAndGet();
         rc.addEndHandler(v -> {
+            if (inFlight.decrementAndGet() == 0 && stopping) {
+                for (Runnable r : drainWaiters) r.run();
+                drainWaiters.clear();
+            }
             long nanos = System.nanoTime() - (long) rc.get(T0);
             Object op = rc.get(OP);
             metrics.httpRequest(op == null ? "none" : op.toString(), rc.response().getStatusCode(), nanos);
