@@ -8,6 +8,10 @@
 set -euo pipefail
 
 owner="$1"; deadline_s="$2"; shift 2
+# Our stdout/stderr is a pipe to the JVM. When the JVM dies the pipe breaks, and a SIGPIPE on our next
+# message would kill this script before it stops QEMU: ignore it, and never let a message fail us.
+trap '' PIPE
+say() { echo "run-qemu: $*" >&2 2>/dev/null || true; }
 deadline=$(( $(date +%s) + deadline_s ))
 
 "$@" &
@@ -26,15 +30,15 @@ stop_qemu() {
   wait "$qemu" 2>/dev/null || true
 }
 
-trap 'echo "run-qemu: signalled, stopping QEMU $qemu" >&2; stop_qemu; exit 143' TERM INT HUP
+trap 'say "signalled, stopping QEMU $qemu"; stop_qemu; exit 143' TERM INT HUP
 
 while alive "$qemu"; do
   if ! kill -0 "$owner" 2>/dev/null; then
-    echo "run-qemu: owner process $owner is gone, stopping QEMU $qemu" >&2
+    say "owner process $owner is gone, stopping QEMU $qemu"
     stop_qemu; exit 137
   fi
   if [ "$(date +%s)" -ge "$deadline" ]; then
-    echo "run-qemu: hard deadline of ${deadline_s}s passed, stopping QEMU $qemu" >&2
+    say "hard deadline of ${deadline_s}s passed, stopping QEMU $qemu"
     stop_qemu; exit 124
   fi
   # Sleep in the background so a TERM is handled at once, not after the sleep.

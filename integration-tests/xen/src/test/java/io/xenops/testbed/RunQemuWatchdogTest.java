@@ -21,7 +21,7 @@ class RunQemuWatchdogTest {
     private Process watchdog(long ownerPid, int deadlineSeconds) throws Exception {
         Process p = new ProcessBuilder(List.of("setsid", "-w", "bash", script.toString(), Long.toString(ownerPid),
                 Integer.toString(deadlineSeconds), "sleep", "300"))
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                .redirectErrorStream(true).start();
         // Wait for the stand-in to start, so the test sees the process it must stop.
         long until = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (p.descendants().findAny().isEmpty() && System.nanoTime() < until) {
@@ -39,6 +39,8 @@ class RunQemuWatchdogTest {
         Process owner = new ProcessBuilder("sleep", "300").start();
         Process w = watchdog(owner.pid(), 600);
         ProcessHandle qemu = standIn(w);
+        // As when the JVM dies: the pipe the watchdog writes its messages to has no reader any more.
+        w.getInputStream().close();
         owner.destroyForcibly().waitFor();
         assertThat(w.waitFor(10, TimeUnit.SECONDS)).isTrue();
         assertThat(w.exitValue()).isEqualTo(137);
