@@ -386,6 +386,12 @@ public final class LibvirtDriver implements Driver {
         record Live(Domain handle, OwnerTag tag) {}
         Map<String, Live> ours = new HashMap<>();
         for (Domain h : c.listAllDomains(0)) {
+            if (byUuid.containsKey(h.getUUIDString())) {
+                // Held already (adopt called again) or being created now: creates register the UUID before
+                // they ask libvirt, so a domain listed here is never mistaken for an orphan.
+                free(h);
+                continue;
+            }
             Optional<OwnerTag> tag = ownerTag(h);
             if (tag.isPresent() && tag.get().ownedBy(config.stateDir())) {
                 ours.put(h.getUUIDString(), new Live(h, tag.get()));
@@ -560,8 +566,9 @@ public final class LibvirtDriver implements Driver {
             try {
                 h.resume();
             } catch (LibvirtException e) {
-                // Resuming a running domain is an error to libvirt; to the daemon it is done.
-                if (code(e) != ErrorNumber.VIR_ERR_OPERATION_INVALID || stateOf(h) != DomainState.RUNNING) throw e;
+                // Resuming a running domain is an error to libvirt (each driver words it differently); to the
+                // daemon it is done. Only this error path pays for the extra look.
+                if (stateOf(h) != DomainState.RUNNING) throw e;
             }
             if (d.endNanos == 0) d.state = DomainState.RUNNING;
             return null;
@@ -577,7 +584,7 @@ public final class LibvirtDriver implements Driver {
             try {
                 h.suspend();
             } catch (LibvirtException e) {
-                if (code(e) != ErrorNumber.VIR_ERR_OPERATION_INVALID || stateOf(h) != DomainState.PAUSED) throw e;
+                if (stateOf(h) != DomainState.PAUSED) throw e;
             }
             if (d.endNanos == 0) d.state = DomainState.PAUSED;
             return null;
