@@ -3,9 +3,14 @@ package io.xenops.daemon;
 import io.xenops.daemon.config.ConfigException;
 import io.xenops.daemon.config.DaemonConfig;
 import io.xenops.driver.Driver;
+import io.xenops.driver.DriverException;
+import io.xenops.driver.qemu.AccelChoice;
+import io.xenops.driver.qemu.QemuConfig;
+import io.xenops.driver.qemu.QemuDriver;
 import io.xenops.driver.sim.SimDriver;
 import io.xenops.image.Image;
 import java.util.List;
+import java.util.Locale;
 
 /** Picks and builds the hypervisor driver the configuration asks for. */
 public class Drivers {
@@ -15,7 +20,27 @@ public class Drivers {
     public Selected create(DaemonConfig config, List<Image> images) {
         return switch (config.driver()) {
             case "sim" -> new Selected(new SimDriver(SimDriver.Faults.none()), "none");
+            case "qemu", "auto" -> qemu(config, images);
             default -> throw new ConfigException("driver '" + config.driver() + "' is not available in this build");
         };
+    }
+
+    private static Selected qemu(DaemonConfig config, List<Image> images) {
+        QemuConfig qc = QemuConfig.defaults(config.stateDir())
+                .withQemuBinary(config.qemuBinary())
+                .withAccel(QemuConfig.Accel.valueOf(config.accel().toUpperCase(Locale.ROOT)))
+                .withCreateTimeout(config.bootTimeout());
+        // Proving KVM by booting a real image to READY is the only test kvm-pvm cannot fool.
+        if (!images.isEmpty()) qc = qc.withProbeKernel(images.getFirst().kernel());
+        QemuDriver driver = new QemuDriver(qc);
+        AccelChoice choice;
+        try {
+            choice = driver.accel(); // at start, once: never on a request's path
+        } catch (RuntimeException e) {
+            driver.close();
+            Throwable cause = e.getCause() instanceof DriverException d ? d : e;
+            throw new ConfigException("QEMU cannot run VMs here: " + cause.getMessage());
+        }
+        return new Selected(driver, choice.accel());
     }
 }
