@@ -11,7 +11,6 @@ import io.xenops.xenstore.wire.Request;
 import io.xenops.xenstore.wire.WatchEvent;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -340,7 +339,4 @@ public final class XenStoreClient implements XenStoreOperations, AutoCloseable {
         connection.close();
     }
 
-    static String utf8(byte[] b) {
-        return new String(b, StandardCharsets.UTF_8);
-    }
 }
