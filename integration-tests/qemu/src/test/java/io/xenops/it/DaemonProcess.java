@@ -60,7 +60,8 @@ final class DaemonProcess implements AutoCloseable {
         process = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         Path portFile = stateDir.resolve("xenopsd.port");
-        eventually(Duration.ofSeconds(30), () -> Files.exists(portFile) || !process.isAlive());
+        // Generous: start-up includes a KVM probe boot, and CI machines are shared.
+        eventually(Duration.ofSeconds(120), () -> Files.exists(portFile) || !process.isAlive());
         if (!process.isAlive()) throw new AssertionError("xenopsd exited with " + process.exitValue() + ":\n" + logText());
         port = Integer.parseInt(Files.readString(portFile).trim());
         return this;
