@@ -301,7 +301,8 @@ public final class QemuDriver implements Driver {
      */
     private QemuDomain launch(DomainStore where, DomainSpec spec, AccelChoice choice, Consumer<DomainEvent> sink,
                               boolean register) throws Exception {
-        long deadline = System.nanoTime() + config.createTimeout().toNanos();
+        long t0 = System.nanoTime();
+        long deadline = t0 + config.createTimeout().toNanos();
         DomainRecord record = new DomainRecord(DomainRecord.VERSION, spec.id(), spec.image(),
                 spec.kernel().toAbsolutePath().toString(), spec.memoryMiB(), spec.vcpus(), spec.cmdline(),
                 choice.accel(), choice.cpu(), System.currentTimeMillis(), null);
@@ -313,6 +314,7 @@ public final class QemuDriver implements Driver {
             throw new DriverException("domain " + spec.id() + " exists (directory " + where.dir(spec.id()) + ")");
         }
         Path dir = where.dir(spec.id());
+        long tRecorded = System.nanoTime();
         List<String> argv = new ArrayList<>();
         argv.add(config.setsid());
         argv.addAll(QemuCommandLine.build(config.qemuBinary(), config.machine(), choice, spec, dir,
@@ -334,6 +336,7 @@ public final class QemuDriver implements Driver {
             }
             throw e;
         }
+        long tStarted = System.nanoTime();
         QemuDomain d = new QemuDomain(spec.id(), where, sink, process, record);
         d.accel = choice;
         if (register && domains.putIfAbsent(spec.id(), d) != null) {
@@ -346,6 +349,7 @@ public final class QemuDriver implements Driver {
         try {
             d.qmp = connectQmp(dir.resolve(QemuCommandLine.QMP_SOCKET), process, deadline, qmpListener(d),
                     () -> d.qmpClosed.complete(null));
+            long tQmp = System.nanoTime();
             d.console = connectConsole(d, deadline);
             JsonNode status = d.qmp.execute("query-status").get(remainingMillis(deadline), TimeUnit.MILLISECONDS);
             if (!"prelaunch".equals(status.path("status").asText()) && !"paused".equals(status.path("status").asText())) {
@@ -359,6 +363,11 @@ public final class QemuDriver implements Driver {
             }
             d.record = record.withPid(process.pid());
             where.write(d.record, false);
+            long tDone = System.nanoTime();
+            LOG.log(Level.DEBUG, () -> String.format(java.util.Locale.ROOT,
+                    "created %s in %.1f ms: record %.1f, spawn %.1f, QMP %.1f, console+status+pid %.1f",
+                    spec.id(), (tDone - t0) / 1e6, (tRecorded - t0) / 1e6, (tStarted - tRecorded) / 1e6,
+                    (tQmp - tStarted) / 1e6, (tDone - tQmp) / 1e6));
             d.state = DomainState.PAUSED;
             d.ready = true;
             if (d.firstSignOfEnd != 0) onEndSign(d, "ended while being created");

@@ -126,28 +126,6 @@ final class QemuTestSupport {
         }
     }
 
-    /**
-     * Waits until the guest answers a PING. Works around a runtime bug (see docs/qemu-driver.md, "Known
-     * issues"): a command that reaches the guest while it is in its first console read after READY can
-     * lose bytes, because uart::read drops whatever a {@code rep insb} fetched after the first empty read.
-     * Tests that are not about that first command use this so they test the driver, not the race;
-     * {@code QemuDriverTest#aCommandSentRightAfterReadyIsAnswered} tests the race itself.
-     */
-    static void awaitListening(io.xenops.driver.Driver driver, Events events, String id) throws Exception {
-        for (int i = 0; i < 50; i++) {
-            String token = "listen" + i;
-            driver.send(id, new io.xenops.guest.GuestCommand.Ping(token)).get(5, TimeUnit.SECONDS);
-            try {
-                events.await(e -> e instanceof DomainEvent.GuestSaid g && g.id().equals(id)
-                        && g.message() instanceof GuestMessage.Pong p && p.token().equals(token), Duration.ofMillis(200));
-                return;
-            } catch (AssertionError notYet) {
-                // lost to the race: ask again
-            }
-        }
-        throw new AssertionError(id + " never answered PING");
-    }
-
     static void assertNoTrace(Path stateDir, String id) {
         assertThat(stateDir.resolve("domains").resolve(id)).doesNotExist();
         assertThat(liveQemus(stateDir)).as("QEMU processes of %s", stateDir).isEmpty();
