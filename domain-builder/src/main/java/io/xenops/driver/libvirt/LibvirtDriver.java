@@ -77,6 +77,8 @@ public final class LibvirtDriver implements Driver {
      */
     private static final long END_GRACE_MILLIS = 20;
     private static final int EXITED_TAILS = 256;
+    /** How long an unexplained SHUTDOWN waits for libvirt's STOPPED to say who ended the domain. */
+    private static final long UNEXPLAINED_SHUTDOWN_MILLIS = 15_000;
 
     /** Where libvirt runs the domains, decided once per connection. */
     record Target(Hypervisor hypervisor, String domainType, String machine) {}
@@ -332,10 +334,23 @@ public final class LibvirtDriver implements Driver {
         d.noteEnd(nanoTime);
         d.state = DomainState.EXITED;
         if (d.ended.get()) return;
-        CompletableFuture.delayedExecutor(END_GRACE_MILLIS, TimeUnit.MILLISECONDS, workers).execute(() -> report(d, sign, what));
+        CompletableFuture.delayedExecutor(END_GRACE_MILLIS, TimeUnit.MILLISECONDS, workers).execute(() -> report(d, sign, what, false));
     }
 
-    private void report(LibvirtDomain d, EndSign sign, String what) {
+    /**
+     * Reports the end once. A SHUTDOWN that neither our EXIT nor a PANIC line explains is held back: QEMU
+     * also reports SHUTDOWN when the host signals it (virsh destroy), and libvirt-java folds the guest/host
+     * detail away, so the STOPPED event that follows decides (DESTROYED, or SHUTDOWN: a guest that stopped
+     * untold). The fallback only fires if libvirt never sends STOPPED.
+     */
+    private void report(LibvirtDomain d, EndSign sign, String what, boolean fallback) {
+        if (d.ended.get()) return;
+        if (sign == EndSign.GUEST_SHUTDOWN && !fallback && what.startsWith("SHUTDOWN")
+                && d.panicLine == null && d.exitRequested == null) {
+            CompletableFuture.delayedExecutor(UNEXPLAINED_SHUTDOWN_MILLIS, TimeUnit.MILLISECONDS, workers)
+                    .execute(() -> report(d, sign, what, true));
+            return;
+        }
         if (!d.ended.compareAndSet(false, true)) return;
         if (d.quiet || !d.ready) return;
         EndSign.Exit x = sign.classify(d.panicLine, d.exitRequested, what);
