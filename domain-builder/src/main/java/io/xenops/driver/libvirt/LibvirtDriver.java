@@ -471,6 +471,12 @@ public final class LibvirtDriver implements Driver {
             return CompletableFuture.failedFuture(new DriverException("domain id must match " + ID.pattern() + ": " + spec.id()));
         }
         Target t = target;
+        if (t.hypervisor().hasSocketConsole() && isRemote(config.uri())) {
+            // The console is a unix socket on the libvirt host; from here it cannot be reached, and a domain
+            // that cannot be told its arguments or heard saying READY is no use to the daemon.
+            return CompletableFuture.failedFuture(new DriverException("the guest console of a QEMU domain is a unix socket on the libvirt host, "
+                    + "unreachable through the remote URI " + config.uri() + ": run xenopsd on that host with a local URI (qemu:///system)"));
+        }
         Path socket = store.consoleSocket(spec.id());
         if (t.hypervisor().hasSocketConsole() && socket.toString().getBytes(StandardCharsets.UTF_8).length > MAX_SOCKET_PATH) {
             return CompletableFuture.failedFuture(new DriverException("console socket path " + socket + " is longer than "
@@ -848,6 +854,16 @@ public final class LibvirtDriver implements Driver {
         }
         if (cause instanceof InterruptedException) Thread.currentThread().interrupt();
         return new DriverException(op + " " + id + " failed: " + message(cause), cause);
+    }
+
+    /** True when the URI names another host (qemu+ssh://host/system); local transports have no host part. */
+    static boolean isRemote(String uri) {
+        try {
+            String host = java.net.URI.create(uri).getHost();
+            return host != null && !host.isEmpty() && !host.equals("localhost") && !host.equals("127.0.0.1") && !host.equals("::1");
+        } catch (IllegalArgumentException e) {
+            return false; // libvirt accepted it; it has no host part Java can see
+        }
     }
 
     private static ErrorNumber code(LibvirtException e) {
