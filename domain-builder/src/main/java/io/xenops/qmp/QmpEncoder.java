@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Commands to bytes: {@code {"execute":"cont","id":"7"}} plus a newline. The newline is not required by
@@ -30,6 +31,12 @@ public final class QmpEncoder {
         if (arguments != null && !arguments.isObject()) {
             throw new IllegalArgumentException("QMP arguments must be a JSON object: " + arguments);
         }
+        if (arguments == null && isPlain(command) && (id == null || isPlain(id))) {
+            // The request path's commands (cont, stop) carry no arguments: skip the generator.
+            String s = id == null ? "{\"execute\":\"" + command + "\"}\n"
+                    : "{\"execute\":\"" + command + "\",\"id\":\"" + id + "\"}\n";
+            return s.getBytes(StandardCharsets.US_ASCII);
+        }
         ByteArrayOutputStream out = new ByteArrayOutputStream(64);
         try (JsonGenerator g = mapper.createGenerator(out)) {
             g.writeStartObject();
@@ -45,5 +52,15 @@ public final class QmpEncoder {
         }
         out.write('\n');
         return out.toByteArray();
+    }
+
+    /** Needs no JSON escaping: QMP command names and our ids are letters, digits, '-', '_' and '.'. */
+    private static boolean isPlain(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+            if (!ok) return false;
+        }
+        return true;
     }
 }

@@ -31,6 +31,15 @@ class QmpEncoderTest {
     }
 
     @Test
+    void theFastPathAndTheGeneratorAgree() throws Exception {
+        // "cont" takes the string fast path; an id needing escapes forces the generator.
+        JsonNode fast = mapper.readTree(encoder.encode("cont", null, "41"));
+        JsonNode slow = mapper.readTree(encoder.encode("cont", null, "4\"1"));
+        assertThat(fast.get("execute")).isEqualTo(slow.get("execute"));
+        assertThat(slow.get("id").asText()).isEqualTo("4\"1");
+    }
+
+    @Test
     void omitsAMissingId() {
         assertThat(new String(encoder.encode("stop", null, null), StandardCharsets.UTF_8)).isEqualTo("{\"execute\":\"stop\"}\n");
     }

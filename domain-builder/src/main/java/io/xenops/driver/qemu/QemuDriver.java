@@ -706,6 +706,7 @@ public final class QemuDriver implements Driver {
 
     @Override
     public CompletableFuture<Void> destroy(String id) {
+        if (closed) return CompletableFuture.failedFuture(new DriverException("driver is closed"));
         QemuDomain d = domains.get(id);
         if (d == null) {
             if (!QemuCommandLine.isValidId(id) || !Files.exists(store.dir(id))) return CompletableFuture.completedFuture(null);
