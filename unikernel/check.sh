@@ -268,6 +268,7 @@ sha=$out/images/sha256
 crash=$out/test-images/crash
 boot_times=()
 resume_times=()
+ping_times=()
 
 echo "unikernel checks: hello under QEMU ($accel)"
 vm_start hello "$hello/kernel.elf" "$accel" "$(manifest_memory "$hello")" "console=none xenops.id=vm-0123456789ab quiet"
@@ -316,6 +317,17 @@ for len in $(seq 0 70); do
     con_line && [[ $LINE == "RESULT p$len hello, $payload" ]] && pipelined=$((pipelined + 1))
 done
 ((pipelined == 71)) && pass "hello: 71 pipelined ARGS lines answered in order" || fail "hello: $pipelined of 71 pipelined ARGS lines answered correctly"
+
+# Round trip of a PING to a running guest, for the record.
+for i in 1 2 3 4 5 6 7; do
+    t0=$(now_us)
+    send "PING s$i"
+    if con_line && [[ $LINE == "PONG s$i" ]]; then
+        ping_times+=($(($(now_us) - t0)))
+    else
+        fail "hello: PONG s$i, got '${LINE:-}'"
+    fi
+done
 
 # An idle guest must sleep in hlt: a polling one would burn a whole host CPU.
 ticks0=$(cpu_ticks)
@@ -447,6 +459,20 @@ fi
 kill -KILL "$VM_PID" 2>/dev/null
 wait "$VM_PID" 2>/dev/null
 
+# More cold boots for the boot-time figure (process start to READY).
+for i in $(seq "${XENOPS_UNIKERNEL_BOOTS:-2}"); do
+    vm_start "boot-$i" "$hello/kernel.elf" "$accel" "$(manifest_memory "$hello")" "xenops.id=boot-$i"
+    if wait_ready && [[ $READY_LINE == "READY hello boot-$i" ]]; then
+        boot_times+=("$BOOT_US")
+        send "EXIT 0"
+        vm_wait_exit 10 || fail "boot-$i: QEMU still running after EXIT 0"
+    else
+        fail "boot-$i: no READY (got '${READY_LINE:-${LINE:-}}')"
+    fi
+    vm_stop
+done
+((${#boot_times[@]} > 0)) && pass "cold boots to READY: $(printf '%s ' "${boot_times[@]}" | awk '{ for (i = 1; i <= NF; i++) printf "%d ", $i / 1000 }')ms"
+
 if [[ $accel == kvm ]]; then
     echo "unikernel checks: hello under QEMU TCG (-accel tcg -cpu max)"
     TIMEOUT=30
@@ -464,7 +490,19 @@ if [[ $accel == kvm ]]; then
     vm_stop
 fi
 
+if [[ ${XENOPS_UNIKERNEL_XEN:-0} == 1 ]]; then
+    echo "unikernel checks: Xen PVH and PV (check-xen.sh)"
+    if "$here/check-xen.sh" "$out"; then
+        pass "Xen PVH and PV: check-xen.sh"
+    else
+        fail "Xen PVH and PV: check-xen.sh failed (output above)"
+    fi
+else
+    echo "  note  Xen PVH/PV boots not run: XENOPS_UNIKERNEL_XEN=1 runs check-xen.sh (nested Xen, minutes)"
+fi
+
 echo "unikernel measurements ($accel): cold boot to READY median $(($(median "${boot_times[@]:-0}") / 1000)) ms" \
-    "over ${#boot_times[@]}; cont + PING -> PONG median $(median "${resume_times[@]:-0}") us over ${#resume_times[@]}"
+    "over ${#boot_times[@]}; PING -> PONG median $(median "${ping_times[@]:-0}") us over ${#ping_times[@]};" \
+    "cont + PING -> PONG median $(median "${resume_times[@]:-0}") us over ${#resume_times[@]}"
 echo "unikernel checks: $passed passed, $failed failed"
 ((failed == 0))
