@@ -70,6 +70,9 @@ public final class RegistryClient implements AutoCloseable {
                 .connectTimeout(options.connectTimeout())
                 // Redirects are followed by hand so that credentials never travel to another host.
                 .followRedirects(HttpClient.Redirect.NEVER)
+                // HTTP/1.1: registries speak it everywhere, and a cancelled h2 stream hides the cause of a
+                // failed download behind "stream cancelled".
+                .version(HttpClient.Version.HTTP_1_1)
                 .build();
         this.watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "registry-idle-watchdog");
@@ -127,8 +130,9 @@ public final class RegistryClient implements AutoCloseable {
         while (target.length() < d.size()) {
             long before = target.length();
             attempt++;
+            java.util.concurrent.atomic.AtomicReference<BlobSubscriber> sub = new java.util.concurrent.atomic.AtomicReference<>();
             try {
-                Response<Long> r = followRedirects(repo, uri, info -> blobHandler(info, target, progress));
+                Response<Long> r = followRedirects(repo, uri, target.length(), info -> blobHandler(info, target, progress, sub));
                 if (r.status() == 404) throw new ImageException(Reason.NOT_FOUND, "registry has no blob " + d.digest());
                 if (r.status() == 416) {
                     // Our partial is not a prefix the server recognises: start over.
@@ -143,7 +147,11 @@ public final class RegistryClient implements AutoCloseable {
                     }
                 }
             } catch (IOException e) {
-                last = e;
+                // When we cancelled the exchange, the client reports its own "cancelled": our reason is the real one.
+                Throwable ours = sub.get() == null ? null : sub.get().failure();
+                if (ours instanceof RuntimeException re) throw re;
+                if (ours instanceof Error err) throw err;
+                last = ours instanceof IOException io ? io : e;
             }
             if (target.length() >= d.size()) break;
             if (target.length() > before) attempt = 0; // progress: a flaky link is not a dead one
@@ -246,14 +254,23 @@ public final class RegistryClient implements AutoCloseable {
 
     /** GET that follows redirects itself, sending credentials only to the registry's own host. */
     private <T> Response<T> followRedirects(RemoteRef repo, URI uri, BodyHandler<T> handler) throws IOException {
+        return followRedirects(repo, uri, 0, handler);
+    }
+
+    /** @param rangeFrom when positive, asks for the bytes from there on ({@code Range: bytes=N-}) */
+    private <T> Response<T> followRedirects(RemoteRef repo, URI uri, long rangeFrom, BodyHandler<T> handler)
+            throws IOException {
         URI at = uri;
         for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
             URI target = at;
             boolean sameHost = target.getAuthority().equalsIgnoreCase(uri.getAuthority());
             BodyHandler<T> h = info -> info.statusCode() / 100 == 3 ? discard(null) : handler.apply(info);
-            Response<T> r = sameHost
-                    ? exchange(repo, "pull", () -> HttpRequest.newBuilder(target).GET(), h)
-                    : send(HttpRequest.newBuilder(target).GET().timeout(options.requestTimeout()).build(), h);
+            RequestFactory get = () -> {
+                HttpRequest.Builder b = HttpRequest.newBuilder(target).GET();
+                if (rangeFrom > 0) b.header("Range", "bytes=" + rangeFrom + "-");
+                return b;
+            };
+            Response<T> r = sameHost ? exchange(repo, "pull", get, h) : send(build(get, null), h);
             if (r.status() / 100 != 3) return r;
             Optional<String> loc = r.headers().firstValue("Location");
             if (loc.isEmpty()) return r;
@@ -370,7 +387,8 @@ public final class RegistryClient implements AutoCloseable {
     }
 
     /** The body subscriber for a blob: 200 restarts the partial, 206 must start where it ends. */
-    private BodySubscriber<Long> blobHandler(HttpResponse.ResponseInfo info, PartialBlob target, LongConsumer progress) {
+    private BodySubscriber<Long> blobHandler(HttpResponse.ResponseInfo info, PartialBlob target, LongConsumer progress,
+                                             java.util.concurrent.atomic.AtomicReference<BlobSubscriber> created) {
         int s = info.statusCode();
         try {
             if (s == 200 && target.length() > 0) {
@@ -388,7 +406,9 @@ public final class RegistryClient implements AutoCloseable {
         } catch (IOException e) {
             return failed(e);
         }
-        return new BlobSubscriber(target, progress, options.idleTimeout(), watchdog);
+        BlobSubscriber b = new BlobSubscriber(target, progress, options.idleTimeout(), watchdog);
+        created.set(b);
+        return b;
     }
 
     private static <T> BodySubscriber<T> discard(T value) {
@@ -461,6 +481,7 @@ public final class RegistryClient implements AutoCloseable {
         private final long idleNanos;
         private Flow.Subscription subscription;
         private volatile long lastData = System.nanoTime();
+        private volatile Throwable failure;
         private long received;
 
         BlobSubscriber(PartialBlob target, LongConsumer progress, Duration idle, ScheduledExecutorService watchdog) {
@@ -476,10 +497,18 @@ public final class RegistryClient implements AutoCloseable {
             if (System.nanoTime() - lastData < idleNanos) return;
             synchronized (lock) {
                 if (result.isDone()) return;
-                if (subscription != null) subscription.cancel();
-                result.completeExceptionally(new HttpTimeoutException("no data for " + idleNanos / 1_000_000 + " ms"));
+                fail(new HttpTimeoutException("no data for " + idleNanos / 1_000_000 + " ms"));
             }
         }
+
+        /** Caller holds the lock. Records why before cancelling, since the cancel fails the exchange too. */
+        private void fail(Throwable t) {
+            failure = t;
+            result.completeExceptionally(t);
+            if (subscription != null) subscription.cancel();
+        }
+
+        Throwable failure() { return failure; }
 
         @Override
         public CompletionStage<Long> getBody() { return result; }
@@ -508,8 +537,7 @@ public final class RegistryClient implements AutoCloseable {
                     lastData = System.nanoTime();
                     progress.accept(target.length());
                 } catch (Throwable t) {
-                    subscription.cancel();
-                    result.completeExceptionally(t);
+                    fail(t);
                     return;
                 }
             }
