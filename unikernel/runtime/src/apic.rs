@@ -47,7 +47,6 @@ pub fn local_id() -> u32 {
     unsafe { lapic_read(LAPIC_ID) >> 24 }
 }
 
-
 /// Routes I/O APIC pin `gsi` to `vector` on the local APIC `dest`: fixed delivery,
 /// physical destination, edge-triggered, active high — the ISA IRQ conventions.
 pub fn route_isa_irq(gsi: u32, vector: u8, dest: u32) {

@@ -2,11 +2,15 @@
 
 use core::arch::asm;
 
+/// # Safety
+/// Port writes drive devices; the caller owns the device behind `port`.
 #[inline]
 pub unsafe fn outb(port: u16, value: u8) {
     asm!("out dx, al", in("dx") port, in("al") value, options(nomem, nostack, preserves_flags));
 }
 
+/// # Safety
+/// Port reads can have side effects (a UART's data register pops its FIFO).
 #[inline]
 pub unsafe fn inb(port: u16) -> u8 {
     let value: u8;
@@ -48,6 +52,8 @@ pub fn rdtsc() -> u64 {
     ((hi as u64) << 32) | lo as u64
 }
 
+/// # Safety
+/// Faults on an MSR the CPU does not have.
 #[inline]
 pub unsafe fn rdmsr(msr: u32) -> u64 {
     let (lo, hi): (u32, u32);
@@ -55,6 +61,8 @@ pub unsafe fn rdmsr(msr: u32) -> u64 {
     ((hi as u64) << 32) | lo as u64
 }
 
+/// # Safety
+/// MSRs change how the CPU (or, for Xen's hypercall MSR, guest memory) behaves.
 #[inline]
 pub unsafe fn wrmsr(msr: u32, value: u64) {
     asm!("wrmsr", in("ecx") msr, in("eax") value as u32, in("edx") (value >> 32) as u32,

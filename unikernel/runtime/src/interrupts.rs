@@ -51,7 +51,8 @@ pub fn init() {
             next += 16;
         }
         idt.0[UART_VECTOR as usize * 2] = gate(core::ptr::addr_of!(boot::xenops_uart_stub) as u64);
-        idt.0[XEN_UPCALL_VECTOR as usize * 2] = gate(core::ptr::addr_of!(boot::xenops_xen_upcall_stub) as u64);
+        idt.0[XEN_UPCALL_VECTOR as usize * 2] =
+            gate(core::ptr::addr_of!(boot::xenops_xen_upcall_stub) as u64);
         idt.0[SPURIOUS_VECTOR as usize * 2] = gate(core::ptr::addr_of!(boot::xenops_spurious_stub) as u64);
 
         #[repr(C, packed)]
@@ -65,12 +66,37 @@ pub fn init() {
 }
 
 const EXCEPTION_NAMES: [&str; 32] = [
-    "divide-error", "debug", "nmi", "breakpoint", "overflow", "bound-range", "invalid-opcode",
-    "device-not-available", "double-fault", "coprocessor-overrun", "invalid-tss",
-    "segment-not-present", "stack-fault", "general-protection", "page-fault", "reserved-15",
-    "x87-fp-error", "alignment-check", "machine-check", "simd-fp-error", "virtualization",
-    "control-protection", "reserved-22", "reserved-23", "reserved-24", "reserved-25",
-    "reserved-26", "reserved-27", "hypervisor-injection", "vmm-communication", "security",
+    "divide-error",
+    "debug",
+    "nmi",
+    "breakpoint",
+    "overflow",
+    "bound-range",
+    "invalid-opcode",
+    "device-not-available",
+    "double-fault",
+    "coprocessor-overrun",
+    "invalid-tss",
+    "segment-not-present",
+    "stack-fault",
+    "general-protection",
+    "page-fault",
+    "reserved-15",
+    "x87-fp-error",
+    "alignment-check",
+    "machine-check",
+    "simd-fp-error",
+    "virtualization",
+    "control-protection",
+    "reserved-22",
+    "reserved-23",
+    "reserved-24",
+    "reserved-25",
+    "reserved-26",
+    "reserved-27",
+    "hypervisor-injection",
+    "vmm-communication",
+    "security",
     "reserved-31",
 ];
 

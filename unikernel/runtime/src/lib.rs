@@ -56,7 +56,11 @@ impl Reply {
     pub fn push(&mut self, bytes: &[u8]) {
         let n = bytes.len().min(MAX_RESULT - self.len);
         unsafe {
-            core::ptr::copy_nonoverlapping(bytes.as_ptr(), (self.buf.as_mut_ptr() as *mut u8).add(self.len), n)
+            core::ptr::copy_nonoverlapping(
+                bytes.as_ptr(),
+                (self.buf.as_mut_ptr() as *mut u8).add(self.len),
+                n,
+            )
         };
         self.len += n;
         self.overflow |= n < bytes.len();
@@ -110,7 +114,7 @@ extern "C" fn xenops_pvh_entry(start_info: u32) -> ! {
 
 #[no_mangle]
 extern "C" fn xenops_pv_entry(start_info: *const u8) -> ! {
-    let cmdline = platform::boot_pv(start_info);
+    let cmdline = unsafe { platform::boot_pv(start_info) };
     run(cmdline)
 }
 
@@ -118,7 +122,14 @@ fn run(cmdline: &[u8]) -> ! {
     let app = app();
     let id = cmdline::boot_id(cmdline);
     let mut line = Line::new();
-    line.str("xenops-rt ").str(VERSION).str(": ").str(app.name).push(b' ').str(app.version).str(" on ").str(platform::name());
+    line.str("xenops-rt ")
+        .str(VERSION)
+        .str(": ")
+        .str(app.name)
+        .push(b' ')
+        .str(app.version)
+        .str(" on ")
+        .str(platform::name());
     console::write_line(&mut line);
     line.clear();
     line.str("READY ").str(app.name).push(b' ').bytes(id.as_bytes());

@@ -4,6 +4,10 @@
 //! kvm-pvm, which emulates every guest instruction, one repeated string instruction
 //! costs about as much per iteration as a single loop instruction would, and moves
 //! eight bytes per iteration in its quadword form.
+//!
+//! # Safety
+//! The C contracts: pointers valid for `n` bytes; memcpy's regions do not overlap.
+#![allow(clippy::missing_safety_doc)]
 
 use core::arch::asm;
 

@@ -98,10 +98,13 @@ fn boot_xen_pvh(cpuid_base: u32) {
 }
 
 /// Xen PV entry; returns the kernel command line.
-pub fn boot_pv(start_info: *const u8) -> &'static [u8] {
+///
+/// # Safety
+/// `start_info` must be the pointer Xen passed in %rsi.
+pub unsafe fn boot_pv(start_info: *const u8) -> &'static [u8] {
     let s = state();
     s.kind = Kind::XenPv;
-    let si = unsafe { xen::pv::StartInfo::new(start_info) };
+    let si = xen::pv::StartInfo::new(start_info);
     if !si.magic_ok() {
         hypercall::shutdown(hypercall::SHUTDOWN_CRASH);
     }

@@ -94,10 +94,7 @@ struct SchedPoll {
 /// `deadline_ns` when it is not zero. Works with upcalls masked (PV) and with
 /// interrupts disabled (PVH), which is what makes it usable without a callback.
 pub fn poll(ports: &[u32], deadline_ns: u64) {
-    let mut arg = SchedPoll {
-        ports: ports.as_ptr() as u64,
-        nr_ports: ports.len() as u32,
-        timeout: deadline_ns,
-    };
+    let mut arg =
+        SchedPoll { ports: ports.as_ptr() as u64, nr_ports: ports.len() as u32, timeout: deadline_ns };
     hypercall::sched_op(SCHEDOP_POLL, &mut arg);
 }

@@ -4,7 +4,9 @@
 
 use super::console::Ring;
 use super::events::{self, SHARED_INFO};
-use super::hypercall::{self, HVMOP_GET_PARAM, HVMOP_SET_PARAM, XENMAPSPACE_SHARED_INFO, XENMEM_ADD_TO_PHYSMAP};
+use super::hypercall::{
+    self, HVMOP_GET_PARAM, HVMOP_SET_PARAM, XENMAPSPACE_SHARED_INFO, XENMEM_ADD_TO_PHYSMAP,
+};
 use super::DOMID_SELF;
 
 pub const HVM_PARAM_CALLBACK_IRQ: u32 = 0;
