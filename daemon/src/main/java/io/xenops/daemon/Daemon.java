@@ -12,7 +12,13 @@ import io.xenops.daemon.auth.Tokens;
 import io.xenops.daemon.events.EventLog;
 import io.xenops.daemon.metrics.Metrics;
 import io.xenops.daemon.tasks.TaskRegistry;
+import io.xenops.daemon.systemd.SdNotify;
 import io.xenops.daemon.vm.Notifier;
+import io.xenops.daemon.webhook.CallbackUrl;
+import io.xenops.daemon.webhook.Signer;
+import io.xenops.daemon.webhook.WebhookDispatcher;
+import io.xenops.daemon.webhook.WebhookEvent;
+import io.xenops.daemon.webhook.WebhookSettings;
 import io.xenops.daemon.config.DaemonConfig;
 import io.xenops.daemon.state.StateStore;
 import io.xenops.daemon.vm.VmService;
@@ -45,8 +51,8 @@ public final class Daemon implements AutoCloseable {
     private ApiServer api;
     private Context ctx;
     private Metrics metrics;
-    private Notifier notifier = (url, event, subject, image) ->
-            LOG.log(System.Logger.Level.WARNING, "webhook {0} for {1} not delivered: no dispatcher", event, subject);
+    private WebhookDispatcher webhooks;
+    private final SdNotify sdNotify = new SdNotify(System.getenv());
 
     public Daemon(DaemonConfig config) { this(config, new Drivers()); }
 
@@ -83,11 +89,24 @@ public final class Daemon implements AutoCloseable {
         ObjectMapper mapper = new ObjectMapper();
         io.vertx.core.json.JsonObject contract = new io.xenops.daemon.api.Contract(Daemon.class.getClassLoader()).forRouter();
         Promise<Void> started = Promise.promise();
-        Tokens tokens = config.tokensFile() == null ? null : Tokens.load(config.tokensFile());
+        Tokens tokens;
+        java.util.Optional<Signer> signer;
+        try {
+            tokens = config.tokensFile() == null ? null : Tokens.load(config.tokensFile());
+            signer = config.webhookSecretFile() == null ? java.util.Optional.empty()
+                    : java.util.Optional.of(Signer.fromFile(config.webhookSecretFile()));
+        } catch (RuntimeException | IOException e) {
+            return Future.failedFuture(e);
+        }
         metrics = new Metrics(Metrics.prometheus());
         ctx.runOnContext(v -> {
             Clock clock = Clock.systemUTC();
             EventLog events = new EventLog(10_000, clock);
+            webhooks = new WebhookDispatcher(vertx, ctx, WebhookSettings.defaults(), signer, clock,
+                    java.util.random.RandomGenerator.getDefault(), outcome -> metrics.webhook(outcome.getClass().getSimpleName()));
+            Notifier notifier = (url, event, subject, image) -> webhooks.submit(CallbackUrl.parse(url),
+                    event.equals("filled") ? new WebhookEvent.Pool(event, image, clock.instant())
+                            : new WebhookEvent.Vm(event, subject, image, clock.instant()));
             TaskRegistry tasks = new TaskRegistry(1_000, events, clock);
             service = new VmService(vertx, ctx, driver, state, images, config, clock, events, tasks, metrics, notifier);
             api = new ApiServer(vertx, service, events, mapper, config, clock, sel.accel(), tokens,
@@ -96,6 +115,7 @@ public final class Daemon implements AutoCloseable {
                     .compose(x -> api.start(ctx, contract))
                     .onSuccess(server -> {
                         writePortFile(server.actualPort());
+                        sdNotify.ready("serving on " + config.listenHost() + ":" + server.actualPort());
                         LOG.log(System.Logger.Level.INFO, "xenopsd listening on http://{0}:{1,number,#} (driver {2}, accel {3}, state {4})",
                                 config.listenHost(), server.actualPort(), driver.kind(), sel.accel(), config.stateDir());
                     })
@@ -127,12 +147,20 @@ public final class Daemon implements AutoCloseable {
     @Override
     public synchronized void close() {
         if (vertx == null) return;
+        sdNotify.stopping("stopping");
         try {
             if (service != null) ctx.runOnContext(v -> service.stop());
             // In-flight requests finish (bounded); new ones are refused.
             if (api != null) api.stop(java.time.Duration.ofSeconds(5)).toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
         } catch (Exception e) {
             LOG.log(System.Logger.Level.WARNING, "API did not stop cleanly: " + e);
+        }
+        if (webhooks != null) {
+            try {
+                webhooks.shutdown().toCompletionStage().toCompletableFuture().get(5, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (Exception e) {
+                LOG.log(System.Logger.Level.WARNING, "webhooks did not drain: " + e);
+            }
         }
         if (driver != null) driver.close();
         try {

@@ -5,6 +5,8 @@ import io.xenops.daemon.config.ConfigLoader;
 import io.xenops.daemon.config.DaemonConfig;
 import io.xenops.daemon.log.AsyncHandler;
 import io.xenops.daemon.log.LineFormatter;
+import io.xenops.daemon.systemd.SdNotify;
+import io.xenops.daemon.systemd.StopSignals;
 import java.util.logging.Level;
 import java.util.logging.LogManager;
 import java.util.logging.Logger;
@@ -38,6 +40,8 @@ public final class Main {
             return;
         }
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(daemon::close));
+        // SIGTERM is a normal stop: exit 0 (after the hook above), not 143.
+        new StopSignals(new SdNotify(System.getenv()), System::exit).install();
     }
 
     private static void configureLogging() {

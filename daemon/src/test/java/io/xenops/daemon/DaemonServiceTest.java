@@ -226,6 +226,29 @@ class DaemonServiceTest {
     }
 
     @Test
+    void aSpawnsCallbackHearsReadyAndExited() throws Exception {
+        com.github.tomakehurst.wiremock.WireMockServer hook = new com.github.tomakehurst.wiremock.WireMockServer(
+                com.github.tomakehurst.wiremock.core.WireMockConfiguration.options().dynamicPort().bindAddress("127.0.0.1"));
+        hook.start();
+        try {
+            hook.stubFor(com.github.tomakehurst.wiremock.client.WireMock.post("/hook")
+                    .willReturn(com.github.tomakehurst.wiremock.client.WireMock.ok()));
+            start(Map.of("hello", 1), SimDriver.Faults.none());
+            SimDaemon.eventually(() -> d.poolReady("hello") == 1);
+            String url = "http://127.0.0.1:" + hook.port() + "/hook";
+            String vm = d.json("POST", "/v1/vms", "{\"image\":\"hello\",\"callback_url\":\"" + url + "\"}", 201).get("id").asText();
+            d.sim.kill(vm);
+            SimDaemon.eventually(() -> hook.getAllServeEvents().size() >= 2);
+            var bodies = hook.getAllServeEvents().stream().map(e -> e.getRequest().getBodyAsString()).toList();
+            assertThat(bodies).anyMatch(b -> b.contains("\"event\":\"ready\"") && b.contains(vm));
+            assertThat(bodies).anyMatch(b -> b.contains("\"event\":\"exited\"") && b.contains(vm));
+            assertThat(d.send("POST", "/v1/vms", "{\"image\":\"hello\",\"callback_url\":\"ftp://x/y\"}").statusCode()).isEqualTo(400);
+        } finally {
+            hook.stop();
+        }
+    }
+
+    @Test
     void aNonLoopbackListenerWithoutTokensIsRefused() {
         assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(new String[] {"--listen", "0.0.0.0:8470", "--state-dir", "/tmp/x"}))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("tokens_file");

@@ -115,8 +115,7 @@ public final class ApiServer {
         ops.put("getPool", new Operation(Scope.READ, rc -> ok(rc, 200, json.pool(service.pool(rc.pathParam("image"))))));
         ops.put("setPool", new Operation(Scope.ADMIN, rc -> {
             JsonObject body = validatedBody(rc);
-            VmService.PoolFill f = service.setPoolTarget(rc.pathParam("image"), body.getInteger("target"),
-                    body.getString("callback_url"));
+            VmService.PoolFill f = service.setPoolTarget(rc.pathParam("image"), body.getInteger("target"), callbackUrl(body));
             ok(rc, 200, json.pool(f.pool(), f.task()));
         }));
         ops.put("listImages", new Operation(Scope.READ, rc -> ok(rc, 200, json.images(service.images()))));
@@ -244,7 +243,7 @@ public final class ApiServer {
         Principal who = rc.get(WHO);
         SpawnRequest req = new SpawnRequest(body.getString("image"), "ready".equals(body.getString("wait", "running")),
                 body.getString("args"), timeoutMs == null ? null : Duration.ofMillis(timeoutMs), who.name(), who.maxVms(),
-                body.getString("callback_url"));
+                callbackUrl(body));
         Instant at = rc.get(AT);
         if (body.getBoolean("async", false)) {
             var task = service.spawnAsync(req, t0, at);
@@ -329,6 +328,17 @@ public final class ApiServer {
             res.write("id: " + e.id() + "\nevent: " + e.kind() + "\ndata: " + json.mapper().writeValueAsString(json.event(e)) + "\n\n");
         } catch (JsonProcessingException ex) {
             throw new IllegalStateException(ex);
+        }
+    }
+
+    /** The body's callback_url, checked beyond the contract's pattern (scheme, no userinfo, a host). */
+    private static String callbackUrl(JsonObject body) {
+        String cb = body.getString("callback_url");
+        if (cb == null) return null;
+        try {
+            return io.xenops.daemon.webhook.CallbackUrl.parse(cb).uri().toString();
+        } catch (io.xenops.daemon.webhook.InvalidCallbackUrlException e) {
+            throw new XenopsException.InvalidRequest("callback_url: " + e.getMessage());
         }
     }
 

@@ -21,7 +21,7 @@ import java.util.function.Function;
 public final class ConfigLoader {
     static final List<String> KEYS = List.of("listen", "state_dir", "images_dir", "driver", "accel", "qemu",
             "pool", "max_vms", "cold_spawn", "build_concurrency", "boot_timeout_ms", "ready_timeout_ms",
-            "max_body_bytes", "tokens_file", "unix_socket");
+            "max_body_bytes", "tokens_file", "unix_socket", "webhook_secret_file");
 
     private final Map<String, String> env;
 
@@ -34,6 +34,7 @@ public final class ConfigLoader {
                                [--pool IMAGE=N[,IMAGE=N...]] [--max-vms N] [--cold-spawn true|false]
                                [--build-concurrency N] [--boot-timeout-ms N] [--ready-timeout-ms N]
                                [--max-body-bytes N] [--tokens-file FILE] [--unix-socket PATH]
+                               [--webhook-secret-file FILE]
                 Every flag can also be set in the JSON config file (state_dir, ...) or as XENOPSD_STATE_DIR, ...
                 """;
     }
@@ -136,7 +137,8 @@ public final class ConfigLoader {
         }
         return new DaemonConfig(host, port, stateDir, imageDirs, driver, accel, qemu, pools, maxVms, cold, conc, boot,
                 ready, body, tokens.isEmpty() ? null : Path.of(tokens).toAbsolutePath(),
-                unix.isEmpty() ? null : Path.of(unix).toAbsolutePath());
+                unix.isEmpty() ? null : Path.of(unix).toAbsolutePath(),
+                last(v, "webhook_secret_file", "").isEmpty() ? null : Path.of(last(v, "webhook_secret_file", "")).toAbsolutePath());
     }
 
     private static String last(Map<String, List<String>> v, String key, String dflt) {

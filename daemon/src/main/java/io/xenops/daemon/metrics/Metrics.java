@@ -59,6 +59,11 @@ public final class Metrics {
         counter("xenops.failures", "Errors returned to clients, by problem type", "type", type).increment();
     }
 
+    /** How a webhook delivery ended (Delivered, GaveUp, Dropped). */
+    public void webhook(String outcome) {
+        counter("xenops.webhooks", "Webhook deliveries by outcome", "outcome", outcome).increment();
+    }
+
     public void httpRequest(String operation, int status, long nanos) {
         timer("xenops.http.server", "HTTP request latency", "operation", operation, "status", Integer.toString(status))
                 .record(nanos, TimeUnit.NANOSECONDS);
