@@ -65,11 +65,11 @@ public final class XenopsCtl implements Callable<Integer>, AutoCloseable {
     static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
 
     @Option(names = "--url", paramLabel = "URL", scope = ScopeType.INHERIT,
-            description = "xenopsd's address (default: $XENOPS_URL, else " + DEFAULT_URL + ").")
+            description = {"xenopsd's address.", "Default: $XENOPS_URL, else " + DEFAULT_URL})
     String url;
 
     @Option(names = "--token-file", paramLabel = "PATH", scope = ScopeType.INHERIT,
-            description = "File holding the bearer token to send (default: $XENOPS_TOKEN).")
+            description = {"File holding the bearer token to send.", "Default: the token in $XENOPS_TOKEN"})
     Path tokenFile;
 
     @Option(names = "--json", scope = ScopeType.INHERIT,

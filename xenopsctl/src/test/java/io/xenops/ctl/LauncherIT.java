@@ -67,13 +67,15 @@ class LauncherIT {
         for (Path old : archives()) {
             Files.delete(old);
         }
-        wm.stubFor(get("/v1/vms").willReturn(okJson(Fixtures.VM_LIST)));
+        // Created long ago, so the AGE column (real clock here) reads the same in both runs.
+        wm.stubFor(get("/v1/vms").willReturn(okJson(Fixtures.VM_LIST.replace("2026-11-26", "2020-01-01"))));
 
         Run first = launch(Map.of(), "ls");
 
         assertThat(first.exitCode()).as(first.toString()).isZero();
         assertThat(first.err()).isEmpty();
-        assertThat(first.out()).startsWith("ID               IMAGE           STATE    AGE  PATH\nvm-3f9c2a7b1d04  hello");
+        assertThat(first.out()).startsWith("ID               IMAGE           STATE      AGE  PATH\n")
+                .contains("\nvm-3f9c2a7b1d04  hello           running  ");
         assertThat(archives()).hasSize(1);
         Path archive = archives().getFirst();
         FileTime made = Files.getLastModifiedTime(archive);

@@ -131,7 +131,7 @@ public final class ApiClient implements AutoCloseable {
         return b;
     }
 
-    private <T> Fetched<T> fetch(HttpRequest.Builder b, Duration timeout, Class<T> type) {
+    private <T extends Record> Fetched<T> fetch(HttpRequest.Builder b, Duration timeout, Class<T> type) {
         HttpResponse<String> response = send(b, timeout);
         return new Fetched<>(response.body(), body -> json.read(body, type));
     }
