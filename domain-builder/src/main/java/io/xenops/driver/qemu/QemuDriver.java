@@ -78,6 +78,7 @@ public final class QemuDriver implements Driver {
     private final ProcTable proc;
     private final DomainStore store;
     private final DomainStore probeStore;
+    private final StateLock stateLock;
     private final ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor();
     private final Map<String, QemuDomain> domains = new ConcurrentHashMap<>();
     private final Map<String, String> exitedTails = Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, false) {
@@ -105,6 +106,7 @@ public final class QemuDriver implements Driver {
         this.proc = proc;
         this.store = new DomainStore(config.domainsDir(), mapper);
         this.probeStore = new DomainStore(config.stateDir().resolve(PROBE_DIR), mapper);
+        this.stateLock = new StateLock(config.stateDir());
     }
 
     @Override
@@ -277,6 +279,11 @@ public final class QemuDriver implements Driver {
             if (!Files.isReadable(spec.kernel())) throw new IllegalArgumentException("kernel not readable: " + spec.kernel());
         } catch (IllegalArgumentException e) {
             return CompletableFuture.failedFuture(new DriverException(e.getMessage(), e));
+        }
+        try {
+            stateLock.acquire();
+        } catch (DriverException e) {
+            return CompletableFuture.failedFuture(e);
         }
         return accelChoice().thenApplyAsync(choice -> {
             try {
@@ -710,6 +717,11 @@ public final class QemuDriver implements Driver {
         QemuDomain d = domains.get(id);
         if (d == null) {
             if (!QemuCommandLine.isValidId(id) || !Files.exists(store.dir(id))) return CompletableFuture.completedFuture(null);
+            try {
+                stateLock.acquire(); // repairing touches the directory: only its owner may
+            } catch (DriverException e) {
+                return CompletableFuture.failedFuture(e);
+            }
             // Not ours in memory, but a directory is there (a record from before a restart that adopt
             // has not seen yet, or debris): bring it to a known state the adopt way, then destroy.
             return CompletableFuture.supplyAsync(() -> repairOne(id, proc.findDomainProcesses(config.domainsDir())), workers)
@@ -750,6 +762,11 @@ public final class QemuDriver implements Driver {
     @Override
     public CompletableFuture<List<DomainInfo>> adopt() {
         if (closed) return CompletableFuture.failedFuture(new DriverException("driver is closed"));
+        try {
+            stateLock.acquire();
+        } catch (DriverException e) {
+            return CompletableFuture.failedFuture(e);
+        }
         return CompletableFuture.supplyAsync(this::adoptNow, workers);
     }
 
@@ -898,6 +915,7 @@ public final class QemuDriver implements Driver {
         for (QemuDomain d : domains.values()) detach(d);
         domains.clear();
         workers.shutdown();
+        stateLock.close();
     }
 
     private static void detach(QemuDomain d) {

@@ -191,4 +191,17 @@ class QemuAdoptTest {
         second.destroy("fresh1").get(10, TimeUnit.SECONDS);
         assertNoTrace(state, "fresh1");
     }
+
+    @Test
+    void aSecondDriverOnTheSameStateDirIsRefusedUntilTheFirstCloses() throws Exception {
+        DomainInfo a = first.create(spec("locked1")).get(30, TimeUnit.SECONDS);
+        assertThat(second.adopt()).failsWithin(Duration.ofSeconds(10)).withThrowableThat()
+                .havingCause().isInstanceOf(io.xenops.driver.DriverException.class).withMessageContaining("in use");
+        assertThat(second.create(spec("locked2"))).failsWithin(Duration.ofSeconds(10));
+        assertThat(new ProcTable(Path.of("/proc")).isLive(pidOf(a))).as("the owner's VM is untouched").isTrue();
+        first.close();
+        assertThat(second.adopt().get(30, TimeUnit.SECONDS)).extracting(DomainInfo::id).containsExactly("locked1");
+        second.destroy("locked1").get(10, TimeUnit.SECONDS);
+        assertNoTrace(state, "locked1");
+    }
 }
