@@ -601,6 +601,6 @@ public final class RegistryClient implements AutoCloseable {
     @Override
     public void close() {
         watchdog.shutdownNow();
-        http.close();
+        http.shutdownNow(); // close() would wait for exchanges a cancelled pull left behind
     }
 }
