@@ -94,12 +94,16 @@ public final class WebhookDispatcher implements AutoCloseable {
         this.random = random;
         this.listener = listener;
         int timeoutMs = (int) Math.min(Integer.MAX_VALUE, settings.attemptTimeout().toMillis());
-        this.client = vertx.createHttpClient(
-                new HttpClientOptions()
+        this.client = vertx.httpClientBuilder()
+                .with(new HttpClientOptions()
                         .setConnectTimeout(timeoutMs)
                         .setKeepAlive(true)
-                        .setName("xenops-webhooks"),
-                new PoolOptions().setHttp1MaxSize(settings.maxInFlight()));
+                        .setName("xenops-webhooks"))
+                .with(new PoolOptions().setHttp1MaxSize(settings.maxInFlight()))
+                // A receiver resetting its connection already fails the attempt (and is retried or logged
+                // once when given up); without this handler Vert.x would also log every reset at SEVERE.
+                .withConnectHandler(conn -> conn.exceptionHandler(e -> { }))
+                .build();
     }
 
     /**
