@@ -4,6 +4,7 @@ import io.xenops.daemon.config.ConfigException;
 import io.xenops.daemon.config.ConfigLoader;
 import io.xenops.daemon.config.DaemonConfig;
 import io.xenops.daemon.log.AsyncHandler;
+import io.xenops.daemon.log.JsonFormatter;
 import io.xenops.daemon.log.LineFormatter;
 import io.xenops.daemon.systemd.SdNotify;
 import io.xenops.daemon.systemd.StopSignals;
@@ -47,7 +48,9 @@ public final class Main {
     private static void configureLogging() {
         LogManager.getLogManager().reset();
         Logger root = Logger.getLogger("");
-        AsyncHandler h = new AsyncHandler(System.err, new LineFormatter());
+        // Structured logs for shippers (XENOPSD_LOG_FORMAT=json), one readable line per record otherwise.
+        boolean json = "json".equalsIgnoreCase(System.getenv("XENOPSD_LOG_FORMAT"));
+        AsyncHandler h = new AsyncHandler(System.err, json ? new JsonFormatter() : new LineFormatter());
         root.addHandler(h);
         String level = System.getenv().getOrDefault("XENOPSD_LOG_LEVEL", "INFO");
         try {

@@ -246,12 +246,12 @@ public final class ApiServer {
                 callbackUrl(body));
         Instant at = rc.get(AT);
         if (body.getBoolean("async", false)) {
-            var task = service.spawnAsync(req, t0, at);
+            var task = service.spawnAsync(req, t0, at, rc.get(RID));
             rc.response().putHeader(HttpHeaders.LOCATION, "/v1/tasks/" + task.id());
             ok(rc, 202, json.task(task, this::problemJson));
             return;
         }
-        reply(rc, service.spawn(req, t0, at), vm -> {
+        reply(rc, service.spawn(req, t0, at, rc.get(RID)), vm -> {
             rc.response().putHeader(HttpHeaders.LOCATION, "/v1/vms/" + vm.id());
             ok(rc, 201, json.vm(vm));
         });
@@ -262,7 +262,8 @@ public final class ApiServer {
         Integer timeoutMs = body.getInteger("timeout_ms");
         Principal who = rc.get(WHO);
         reply(rc, service.invoke(body.getString("image"), body.getString("input"),
-                timeoutMs == null ? null : Duration.ofMillis(timeoutMs), who.name(), who.maxVms(), rc.get(T0), rc.get(AT)),
+                timeoutMs == null ? null : Duration.ofMillis(timeoutMs), who.name(), who.maxVms(), rc.get(T0), rc.get(AT),
+                rc.get(RID)),
                 inv -> ok(rc, 200, json.invocation(inv)));
     }
 

@@ -244,6 +244,11 @@ public final class VmService {
      * @param receivedNanos {@link System#nanoTime()} when the request arrived; timings count from it
      */
     public Future<VmView> spawn(SpawnRequest req, long receivedNanos, Instant receivedAt) {
+        return spawn(req, receivedNanos, receivedAt, "-");
+    }
+
+    /** As {@link #spawn(SpawnRequest, long, Instant)}, logging each outcome under the request's id. */
+    public Future<VmView> spawn(SpawnRequest req, long receivedNanos, Instant receivedAt, String requestId) {
         Image img = images.find(req.image()).orElseThrow(() -> new XenopsException.UnknownImage(req.image()));
         Pool<Vm> pool = requirePool(img.name());
         Duration timeout = req.timeout() != null ? req.timeout() : config.readyTimeout();
@@ -314,8 +319,16 @@ public final class VmService {
             return vm.view();
         });
         String waitFor = req.waitReady() ? "ready" : "running";
+        String takenId = taken == null ? "-" : taken.id;
         done.onComplete(ar -> {
             String path = ar.succeeded() ? ar.result().timings().path() : taken != null ? "warm" : "cold";
+            if (ar.succeeded()) {
+                LOG.log(System.Logger.Level.INFO, "request_id={0} vm={1} path={2} spawned image {3}", requestId,
+                        ar.result().id(), path, req.image());
+            } else {
+                LOG.log(System.Logger.Level.WARNING, "request_id={0} vm={1} path={2} spawn of {3} failed: {4}", requestId,
+                        takenId, path, req.image(), ar.cause().getMessage());
+            }
             metrics.spawn(path, waitFor, ar.succeeded() ? "ok" : problemOf(ar.cause()), System.nanoTime() - receivedNanos);
             // Refill after this request's work is queued, never before it.
             kick(pool);
@@ -425,9 +438,9 @@ public final class VmService {
      * is destroyed right after (its destruction does not delay the answer).
      */
     public Future<InvocationView> invoke(String image, String input, Duration timeout, String owner, int maxVms,
-                                         long receivedNanos, Instant receivedAt) {
+                                         long receivedNanos, Instant receivedAt, String requestId) {
         SpawnRequest req = new SpawnRequest(image, true, input == null ? "" : input, timeout, owner, maxVms, null);
-        Future<InvocationView> out = spawn(req, receivedNanos, receivedAt).map(v -> {
+        Future<InvocationView> out = spawn(req, receivedNanos, receivedAt, requestId).map(v -> {
             Vm vm = vms.get(v.id());
             if (vm != null) destroy(v.id());
             return new InvocationView(v.image(), v.id(), v.result(), v.timings());
@@ -438,7 +451,7 @@ public final class VmService {
     }
 
     /** Starts a spawn tracked by a task and returns the task at once. Cancelling destroys the VM. */
-    public TaskView spawnAsync(SpawnRequest req, long receivedNanos, Instant receivedAt) {
+    public TaskView spawnAsync(SpawnRequest req, long receivedNanos, Instant receivedAt, String requestId) {
         images.find(req.image()).orElseThrow(() -> new XenopsException.UnknownImage(req.image()));
         Task[] holder = new Task[1];
         String[] vmId = new String[1];
@@ -446,7 +459,7 @@ public final class VmService {
             if (vmId[0] != null && vms.containsKey(vmId[0])) destroy(vmId[0]);
         });
         Task task = holder[0];
-        spawn(req, receivedNanos, receivedAt).onComplete(ar -> {
+        spawn(req, receivedNanos, receivedAt, requestId).onComplete(ar -> {
             if (ar.failed()) {
                 tasks.fail(task, mapError(ar.cause()));
             } else if (!task.running()) {
