@@ -78,6 +78,46 @@ public final class ConformanceContext implements AutoCloseable {
         return t;
     }
 
+    /**
+     * Runs one of Xen's xenstore-* tools against the target and returns its standard output
+     * (trailing newline removed); fails the check if it does not exit 0 within the patience.
+     */
+    public String tool(String... command) throws IOException, InterruptedException {
+        ToolResult r = runTool(command);
+        if (r.exitCode() != 0) {
+            throw new ConformanceFailure(String.join(" ", command) + " exited " + r.exitCode() + ": " + r.output());
+        }
+        return r.output();
+    }
+
+    /** Exit code and combined output of a tool run. */
+    public record ToolResult(int exitCode, String output) {
+    }
+
+    public ToolResult runTool(String... command) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        pb.environment().putAll(target.toolEnvironment());
+        Process p = pb.start();
+        // Read before waiting so that a chatty tool cannot block on a full pipe.
+        java.util.concurrent.CompletableFuture<String> out = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                return "";
+            }
+        });
+        if (!p.waitFor(target.patience().toMillis(), TimeUnit.MILLISECONDS)) {
+            p.destroyForcibly();
+            p.waitFor();
+            throw new ConformanceFailure(String.join(" ", command) + " did not finish within " + target.patience());
+        }
+        String text = out.join();
+        if (text.endsWith("\n")) {
+            text = text.substring(0, text.length() - 1);
+        }
+        return new ToolResult(p.exitValue(), text);
+    }
+
     // ---------------------------------------------------------------- assertions
 
     public void check(boolean condition, String message) {

@@ -153,6 +153,7 @@ public final class ConformanceSuite {
         protocol();
         domains();
         guests();
+        tools();
     }
 
     private void nodes() {
@@ -618,6 +619,52 @@ public final class ConformanceSuite {
             XenStoreClient g = c.newDomainClient(13);
             c.expectError(ErrorCode.EACCES, g.introduceDomain(14, 1, 1));
             c.expectError(ErrorCode.EACCES, g.releaseDomain(13));
+        });
+    }
+
+    /** Interop with C libxenstore through Xen's own tools, in both directions. */
+    private void tools() {
+        Set<Capability> tools = Set.of(Capability.XENSTORE_TOOLS);
+        add("tools-read-what-we-write", tools, c -> {
+            c.xs().write(c.path("ours"), "written by java");
+            c.equal("written by java", c.tool("xenstore-read", c.path("ours")), "xenstore-read");
+        });
+        add("we-read-what-tools-write", tools, c -> {
+            c.tool("xenstore-write", c.path("theirs"), "written by C", c.path("deep/er"), "2");
+            c.equal("written by C", c.xs().readString(c.path("theirs")), "our read");
+            c.equal("2", c.xs().readString(c.path("deep/er")), "our read of a created path");
+        });
+        add("our-watch-fires-on-tools-write", tools, c -> {
+            Watch w = c.await(c.client().watch(c.path("w")));
+            c.nextEvent(w);
+            c.tool("xenstore-write", c.path("w/x"), "1");
+            c.eventFor(w, c.path("w/x"));
+        });
+        add("tools-list-and-remove-our-nodes", tools, c -> {
+            for (String n : List.of("a", "b", "c")) {
+                c.xs().write(c.path("l/" + n), n);
+            }
+            c.equal(Set.of("a", "b", "c"), new HashSet<>(c.tool("xenstore-list", c.path("l")).lines().toList()), "xenstore-list");
+            c.tool("xenstore-rm", c.path("l/b"));
+            c.check(!c.xs().exists(c.path("l/b")), "removed by xenstore-rm");
+            c.equal(0, c.runTool("xenstore-exists", c.path("l/a")).exitCode(), "xenstore-exists of a present node");
+            c.check(c.runTool("xenstore-exists", c.path("l/b")).exitCode() != 0, "xenstore-exists of a removed node");
+        });
+        add("tools-list-a-directory-larger-than-one-payload", tools, c -> {
+            List<CompletableFuture<Void>> writes = new ArrayList<>();
+            for (int i = 0; i < 300; i++) {
+                writes.add(c.client().mkdir(c.path(String.format("big/child-with-a-long-name-%04d", i))));
+            }
+            c.await(CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)));
+            c.equal(300L, c.tool("xenstore-list", c.path("big")).lines().count(), "children listed by xenstore-list");
+        });
+        add("permissions-agree-with-tools", tools, c -> {
+            c.xs().write(c.path("p"), "x");
+            c.tool("xenstore-chmod", c.path("p"), "n0", "r5");
+            c.equal(Permissions.parse("n0 r5"), c.xs().getPermissions(c.path("p")), "perms set by xenstore-chmod");
+            c.xs().setPermissions(c.path("p"), Permissions.parse("b0 w7"));
+            String listing = c.tool("xenstore-ls", "-p", c.root());
+            c.check(listing.contains("(b0,w7)"), "xenstore-ls -p shows our permissions: " + listing);
         });
     }
 

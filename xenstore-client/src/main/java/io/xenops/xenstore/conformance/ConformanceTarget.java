@@ -26,6 +26,14 @@ public interface ConformanceTarget {
         throw new UnsupportedOperationException(name() + " cannot connect as a guest domain");
     }
 
+    /**
+     * Environment for Xen's xenstore-* tools so that they reach this target (XENSTORED_PATH, which
+     * libxenstore honours); only with {@link Capability#XENSTORE_TOOLS}.
+     */
+    default java.util.Map<String, String> toolEnvironment() {
+        return java.util.Map.of();
+    }
+
     /** How long to wait for something that should happen (nested Xen under TCG is slow). */
     default Duration patience() {
         return Duration.ofSeconds(10);

@@ -26,6 +26,11 @@ public record SocketTarget(Path path, Set<Capability> capabilities, Duration pat
     }
 
     @Override
+    public java.util.Map<String, String> toolEnvironment() {
+        return java.util.Map.of("XENSTORED_PATH", path.toString());
+    }
+
+    @Override
     public XenStoreClient connect() throws IOException {
         return XenStoreClient.open(Transports.open(path));
     }
