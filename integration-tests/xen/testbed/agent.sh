@@ -57,6 +57,7 @@ XENSTORED=$XENSTORED
 XENSTORED_ARGS=
 XENCONSOLED_ARGS="--log=guest --log-dir=/var/log/xen/console"
 EOF
+say "XEN-START"
 /etc/init.d/xen start > "$T/state/xen-start.log" 2>&1 || fatal "/etc/init.d/xen start failed: $(tail -n 5 "$T/state/xen-start.log")"
 for _ in $(seq 100); do
   [ -S /run/xenstored/socket ] && xenstore-read domid >/dev/null 2>&1 && break

@@ -143,17 +143,21 @@ public final class NestedXen implements AutoCloseable {
         Files.createDirectories(share.resolve("jobs"));
         Files.createDirectories(share.resolve("state"));
         Files.copy(config.recipeDir().resolve("agent.sh"), share.resolve("agent.sh"), StandardCopyOption.REPLACE_EXISTING);
-        StringBuilder shares = new StringBuilder();
-        int i = 0;
-        for (Path dir : config.sharedDirs()) {
-            if (dir.toString().contains(" ") || dir.toString().contains(":")) {
-                throw new TestbedException("cannot share a path with a space or colon into dom0: " + dir);
+        Files.writeString(share.resolve("boot.conf"), "XENSTORED=" + config.xenstored().binary()
+                + "\nSHARES=\"" + tagged("ro", config.sharedDirs()) + "\"\n");
+    }
+
+    /** "ro0:/a ro1:/b" for boot.conf: the agent splits on spaces and the first colon. */
+    private static String tagged(String prefix, List<Path> dirs) {
+        StringBuilder out = new StringBuilder();
+        for (int i = 0; i < dirs.size(); i++) {
+            String dir = dirs.get(i).toString();
+            if (dir.contains(" ") || dir.contains("\"") || dir.contains("$") || dir.contains("`")) {
+                throw new TestbedException("cannot share a path with a space or shell character into dom0: " + dir);
             }
-            shares.append(i == 0 ? "" : " ").append("ro").append(i).append(':').append(dir);
-            i++;
+            out.append(i == 0 ? "" : " ").append(prefix).append(i).append(':').append(dir);
         }
-        Files.writeString(share.resolve("boot.conf"),
-                "XENSTORED=" + config.xenstored().binary() + "\nSHARES=\"" + shares + "\"\n");
+        return out.toString();
     }
 
     /** The serial console of the whole machine: Xen's lines start with (XEN), dom0's follow. */
@@ -358,6 +362,9 @@ public final class NestedXen implements AutoCloseable {
                 log.write(line);
                 log.write('\n');
                 log.flush();
+                if (line.isBlank()) {
+                    continue; // Xen's console doubles line ends; blank lines only dilute the tail
+                }
                 synchronized (consoleTail) {
                     consoleTail.addLast(line);
                     if (consoleTail.size() > CONSOLE_TAIL_LINES) {

@@ -51,8 +51,9 @@ public final class XenTestbedExtension implements BeforeAllCallback, AfterAllCal
         if (mavenRepo != null && !mavenRepo.isBlank()) {
             roots.add(Path.of(mavenRepo));
         }
-        TestbedConfig config = base.withXenstored(settings.xenstored())
-                .withSharedDirs(SharedDirs.covering(java.pathsNeeded(), roots));
+        List<Path> needed = new ArrayList<>(java.classpath());
+        needed.add(java.javaHome());
+        TestbedConfig config = base.withXenstored(settings.xenstored()).withSharedDirs(SharedDirs.covering(needed, roots));
 
         NestedXen xen = NestedXen.boot(image.image(), config);
         record(config, testClass, image, xen);

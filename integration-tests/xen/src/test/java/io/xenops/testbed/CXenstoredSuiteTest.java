@@ -25,4 +25,9 @@ class CXenstoredSuiteTest {
     Stream<DynamicNode> xenstoreInDom0(Dom0Suite dom0) {
         return dom0.dynamicTests(InDom0Classes.XENSTORE.toArray(Class<?>[]::new));
     }
+
+    @TestFactory
+    Stream<DynamicNode> xenstoreClientConformance(Dom0Suite dom0) {
+        return XenStoreConformance.against(dom0, "/run/xenstored/socket");
+    }
 }

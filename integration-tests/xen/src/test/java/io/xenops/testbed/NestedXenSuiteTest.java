@@ -51,4 +51,9 @@ class NestedXenSuiteTest {
     Stream<DynamicNode> inDom0(Dom0Suite dom0) {
         return dom0.dynamicTests(InDom0Classes.ALL.toArray(Class<?>[]::new));
     }
+
+    @TestFactory
+    Stream<DynamicNode> xenstoreClientConformance(Dom0Suite dom0) {
+        return XenStoreConformance.against(dom0, "/run/xenstored/socket");
+    }
 }
