@@ -116,6 +116,8 @@ public final class Daemon implements AutoCloseable {
                     .onSuccess(server -> {
                         writePortFile(server.actualPort());
                         sdNotify.ready("serving on " + config.listenHost() + ":" + server.actualPort());
+                        // The watchdog pings from the control context, so a wedged event loop stops them.
+                        sdNotify.watchdogInterval().ifPresent(d -> vertx.setPeriodic(Math.max(1, d.toMillis() / 2), id -> sdNotify.watchdog()));
                         LOG.log(System.Logger.Level.INFO, "xenopsd listening on http://{0}:{1,number,#} (driver {2}, accel {3}, state {4})",
                                 config.listenHost(), server.actualPort(), driver.kind(), sel.accel(), config.stateDir());
                     })

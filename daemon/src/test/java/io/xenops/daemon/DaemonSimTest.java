@@ -3,22 +3,14 @@ package io.xenops.daemon;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.xenops.daemon.config.DaemonConfig;
 import io.xenops.driver.sim.SimDriver;
-import io.xenops.image.Image;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,71 +18,36 @@ import org.junit.jupiter.api.Test;
  * and error mapping. The same behaviour on real QEMU is proven in integration-tests/qemu.
  */
 class DaemonSimTest {
-    private final ObjectMapper json = new ObjectMapper();
-    private final HttpClient http = HttpClient.newHttpClient();
-    private Path state;
-    private Path images;
-    private Daemon daemon;
+    private SimDaemon d;
     private SimDriver sim;
-    private String base;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        state = Files.createTempDirectory(Path.of("/tmp"), "xo-");
-        images = Files.createTempDirectory("xo-img-");
-        Path hello = Files.createDirectories(images.resolve("hello"));
-        Files.writeString(hello.resolve("manifest.json"),
-                "{\"name\":\"hello\",\"version\":\"0.1.0\",\"memory_mib\":8,\"vcpus\":1,\"boot_modes\":[\"pvh\"],\"cmdline\":\"\",\"readiness\":\"console\"}");
-        Files.write(hello.resolve("kernel.elf"), new byte[] {0x7f, 'E', 'L', 'F'});
-    }
+    private Path state;
 
     private void start(Map<String, Integer> pools, boolean cold, SimDriver.Faults faults) throws Exception {
-        DaemonConfig cfg = new DaemonConfig("127.0.0.1", 0, state, List.of(images), "sim", "auto", "qemu", pools, 8,
-                cold, 2, Duration.ofSeconds(2), Duration.ofSeconds(2), 4096, null, null, null);
-        sim = new SimDriver(faults);
-        daemon = new Daemon(cfg, new Drivers() {
-            @Override
-            public Selected create(DaemonConfig c, List<Image> i) { return new Selected(sim, "none"); }
-        });
-        daemon.start().toCompletionStage().toCompletableFuture().get();
-        base = "http://127.0.0.1:" + daemon.port();
+        d = new SimDaemon(pools, cold, faults, null, null);
+        sim = d.sim;
+        state = d.state;
     }
 
     @AfterEach
     void tearDown() {
-        if (daemon != null) daemon.close();
+        if (d != null) d.close();
     }
 
     private HttpResponse<String> send(String method, String path, String body, String contentType) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10));
-        if (body != null) b.header("Content-Type", contentType);
-        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+        return d.send(method, path, body, contentType);
     }
 
     private HttpResponse<String> post(String path, String body) throws Exception {
-        return send("POST", path, body, "application/json");
+        return d.send("POST", path, body);
     }
 
-    private JsonNode body(HttpResponse<String> r) throws Exception { return json.readTree(r.body()); }
+    private JsonNode body(HttpResponse<String> r) throws Exception { return d.json.readTree(r.body()); }
 
     private JsonNode pool() throws Exception { return body(send("GET", "/v1/pools/hello", null, null)); }
 
-    private static void eventually(BooleanSupplier cond) throws InterruptedException {
-        long deadline = System.nanoTime() + 20_000_000_000L; // generous: CI machines are shared
-        while (!cond.getAsBoolean()) {
-            if (System.nanoTime() > deadline) throw new AssertionError("condition not met within 20 s");
-            Thread.sleep(10);
-        }
-    }
+    private static void eventually(BooleanSupplier cond) throws InterruptedException { SimDaemon.eventually(cond); }
 
-    private boolean poolReady(int n) {
-        try {
-            return pool().get("ready").asInt() == n;
-        } catch (Exception e) {
-            return false;
-        }
-    }
+    private boolean poolReady(int n) { return d.poolReady("hello") == n; }
 
     @Test
     void warmSpawnTakesFromThePoolAndThePoolRefills() throws Exception {

@@ -27,6 +27,11 @@ final class SimDaemon implements AutoCloseable {
     String token;
 
     SimDaemon(Map<String, Integer> pools, SimDriver.Faults faults, Path tokensFile, Path unixSocket) throws Exception {
+        this(pools, true, faults, tokensFile, unixSocket);
+    }
+
+    SimDaemon(Map<String, Integer> pools, boolean coldSpawn, SimDriver.Faults faults, Path tokensFile, Path unixSocket)
+            throws Exception {
         state = Files.createTempDirectory(Path.of("/tmp"), "xo-");
         Path images = Files.createTempDirectory("xo-img-");
         for (String name : List.of("hello", "other")) {
@@ -36,7 +41,7 @@ final class SimDaemon implements AutoCloseable {
             Files.write(dir.resolve("kernel.elf"), new byte[] {0x7f, 'E', 'L', 'F'});
         }
         DaemonConfig cfg = new DaemonConfig("127.0.0.1", 0, state, List.of(images), "sim", "auto", "qemu", pools, 16,
-                true, 2, Duration.ofSeconds(2), Duration.ofSeconds(2), 4096, tokensFile, unixSocket, null);
+                coldSpawn, 2, Duration.ofSeconds(2), Duration.ofSeconds(2), 4096, tokensFile, unixSocket, null);
         sim = new SimDriver(faults);
         daemon = new Daemon(cfg, new Drivers() {
             @Override
@@ -47,8 +52,12 @@ final class SimDaemon implements AutoCloseable {
     }
 
     HttpResponse<String> send(String method, String path, String body) throws Exception {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10));
-        if (body != null) b.header("Content-Type", "application/json");
+        return send(method, path, body, "application/json");
+    }
+
+    HttpResponse<String> send(String method, String path, String body, String contentType) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30));
+        if (body != null) b.header("Content-Type", contentType);
         if (token != null) b.header("Authorization", "Bearer " + token);
         b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
