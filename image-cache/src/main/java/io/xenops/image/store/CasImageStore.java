@@ -122,9 +122,22 @@ public final class CasImageStore implements ImageStore, AutoCloseable {
     public List<Image> list() {
         Index index = index();
         List<Image> out = new ArrayList<>();
-        for (Map.Entry<String, Index.Entry> e : index.images().entrySet()) out.add(image(e.getKey(), e.getValue()));
+        for (Map.Entry<String, Index.Entry> e : index.images().entrySet()) {
+            // Another process's gc may evict an entry between our index read and its manifest read: such an
+            // entry is gone, not broken.
+            imageIfPresent(e.getKey(), e.getValue()).ifPresent(out::add);
+        }
         out.sort(Comparator.comparing(Image::name).thenComparing(Image::version));
         return out;
+    }
+
+    private Optional<Image> imageIfPresent(String ref, Index.Entry e) {
+        try {
+            return Optional.of(image(ref, e));
+        } catch (ImageException x) {
+            if (blob(e.config()).isEmpty()) return Optional.empty();
+            throw x;
+        }
     }
 
     /**
@@ -135,7 +148,7 @@ public final class CasImageStore implements ImageStore, AutoCloseable {
     public Optional<Image> find(String ref) {
         Optional<Map.Entry<String, Index.Entry>> e = resolve(index(), ImageRef.parse(ref));
         e.ifPresent(x -> touch(x.getValue().kernel()));
-        return e.map(x -> image(x.getKey(), x.getValue()));
+        return e.flatMap(x -> imageIfPresent(x.getKey(), x.getValue()));
     }
 
     /** Every reference with its details, sorted. */
@@ -189,6 +202,7 @@ public final class CasImageStore implements ImageStore, AutoCloseable {
      * import leaves the store as it was.
      */
     public Image importImage(Path kernel, byte[] manifestJson, ImageRef as) {
+        ensureOpen();
         String what = kernel.toString();
         Manifest m = manifests.parse(manifestJson, what + " manifest");
         ImageRef ref = as != null ? as.withDefaultTag() : refOf(m);
@@ -258,6 +272,7 @@ public final class CasImageStore implements ImageStore, AutoCloseable {
      * the waiter usually finds.
      */
     public Optional<PartialBlob> openPartial(String digest, long expectedSize) {
+        ensureOpen();
         String hex = Digests.hex(digest);
         if (expectedSize < 0 || expectedSize > options.maxImageBytes()) {
             throw new ImageException(Reason.TOO_LARGE, "blob " + digest + " is " + expectedSize
@@ -465,6 +480,7 @@ public final class CasImageStore implements ImageStore, AutoCloseable {
     private record PinRecord(String ref, String kernel, String config) { }
 
     private void unpin(PinRecord record) {
+        if (closed) return; // closing the store released every pin with its session
         try (Held held = lock()) {
             synchronized (pins) {
                 pins.remove(record); // one occurrence: pins of the same image count
@@ -835,6 +851,10 @@ public final class CasImageStore implements ImageStore, AutoCloseable {
     }
 
     private Held lock() throws IOException { return new Held(); }
+
+    private void ensureOpen() {
+        if (closed) throw new ImageException(Reason.STORAGE, "image store " + root + " is closed");
+    }
 
     /** Ends the session: its pins are released and its directory deleted. */
     @Override

@@ -393,11 +393,16 @@ class CasImageStoreTest {
     }
 
     @Test
-    void aClosedStoreRefusesChanges() {
+    void aClosedStoreRefusesChangesAndItsPinsAreGone() {
+        importSynthetic("a", "1", 1);
+        CasImageStore.Pin pin = store.pin("a:1");
         store.close();
-        assertThatThrownBy(() -> importSynthetic("a", "1", 1))
-                .isInstanceOfSatisfying(ImageException.class, e -> assertThat(e.reason()).isEqualTo(Reason.STORAGE));
+        pin.close(); // harmless after the store closed
+        assertThatThrownBy(() -> importSynthetic("b", "1", 2))
+                .isInstanceOfSatisfying(ImageException.class, e -> assertThat(e.reason()).isEqualTo(Reason.STORAGE))
+                .hasMessageContaining("is closed");
         store = new CasImageStore(root);
+        assertThat(store.gc(0).evicted()).containsExactly("a:1"); // the closed store's pin went with it
     }
 
     private void age(Image i, long secondsAgo) throws IOException {
