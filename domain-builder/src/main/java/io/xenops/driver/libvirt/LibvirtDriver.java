@@ -12,9 +12,13 @@ import io.xenops.guest.GuestMessage;
 import io.xenops.guest.GuestProtocol;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
+import java.nio.channels.FileChannel;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -77,6 +81,7 @@ public final class LibvirtDriver implements Driver {
      */
     private static final long END_GRACE_MILLIS = 20;
     private static final int EXITED_TAILS = 256;
+    static final String LOCK_FILE = "libvirt-driver.lock";
     /** How long an unexplained SHUTDOWN waits for libvirt's STOPPED to say who ended the domain. */
     private static final long UNEXPLAINED_SHUTDOWN_MILLIS = 15_000;
 
@@ -104,6 +109,8 @@ public final class LibvirtDriver implements Driver {
     private volatile Connect conn;
     private volatile Target target;
     private volatile boolean closed;
+    /** Held while the driver lives: two drivers on one state directory would adopt and destroy each other's domains. */
+    private final FileChannel lockFile;
 
     /** A driver with its own event loop (closed with the driver). Connects now: fails if libvirt is unreachable. */
     public LibvirtDriver(LibvirtConfig config) {
@@ -123,6 +130,7 @@ public final class LibvirtDriver implements Driver {
         this.loop = loop;
         this.ownsLoop = ownsLoop;
         this.store = new RecordStore(config.domainsDir());
+        this.lockFile = lockStateDir(config.stateDir());
         AtomicInteger n = new AtomicInteger();
         // Platform threads: a virtual thread inside a JNA call would pin its carrier for the whole call.
         this.workers = Executors.newFixedThreadPool(config.workers(),
@@ -133,12 +141,37 @@ public final class LibvirtDriver implements Driver {
             this.conn = c;
         } catch (LibvirtException | RuntimeException e) {
             workers.shutdownNow();
+            closeQuietly(lockFile);
             if (ownsLoop) loop.close();
             throw e instanceof DriverException de ? de
                     : new DriverException("cannot use libvirt at " + config.uri() + ": " + message(e), e);
         }
         LOG.log(Level.INFO, "libvirt driver on {0}: {1}, domain type {2}, machine {3}", config.uri(),
                 target.hypervisor(), target.domainType(), target.machine() == null ? "(libvirt default)" : target.machine());
+    }
+
+    private static FileChannel lockStateDir(Path stateDir) {
+        try {
+            Files.createDirectories(stateDir);
+            FileChannel ch = FileChannel.open(stateDir.resolve(LOCK_FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            try {
+                if (ch.tryLock() != null) return ch;
+            } catch (OverlappingFileLockException e) {
+                // held by another driver in this JVM
+            }
+            ch.close();
+            throw new DriverException("another libvirt driver uses the state directory " + stateDir);
+        } catch (IOException e) {
+            throw new DriverException("cannot lock the state directory " + stateDir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void closeQuietly(FileChannel ch) {
+        try {
+            ch.close(); // releases the lock
+        } catch (IOException ignored) {
+            // the process ending releases it as well
+        }
     }
 
     // ---------------------------------------------------------------- connection
@@ -721,6 +754,7 @@ public final class LibvirtDriver implements Driver {
         }
         domains.clear();
         byUuid.clear();
+        closeQuietly(lockFile);
         if (ownsLoop) loop.close();
     }
 

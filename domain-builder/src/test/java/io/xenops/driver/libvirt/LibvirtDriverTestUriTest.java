@@ -328,6 +328,15 @@ class LibvirtDriverTestUriTest {
     }
 
     @Test
+    void oneStateDirectoryServesOneDriverAtATime() throws Exception {
+        LibvirtDriver first = driver(state);
+        assertThatThrownBy(() -> driver(state)).isInstanceOf(DriverException.class).hasMessageContaining("another libvirt driver");
+        first.close();
+        LibvirtDriver second = driver(state); // the lock goes with the driver
+        assertThat(await(second.adopt())).isEmpty();
+    }
+
+    @Test
     void theDriverFailsClearlyWhenLibvirtCannotBeReached() {
         assertThatThrownBy(() -> new LibvirtDriver(LibvirtConfig.defaults("qemu+unix:///system?socket=/nonexistent/sock", state), loop))
                 .isInstanceOf(DriverException.class).hasMessageContaining("/nonexistent/sock");
