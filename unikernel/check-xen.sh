@@ -17,7 +17,7 @@ deadline_s=${XENOPS_UNIKERNEL_XEN_TIMEOUT:-1200}
 
 die() { echo "check-xen.sh: $*" >&2; exit 2; }
 [[ -x $testbed/build-image.sh && -f $testbed/agent.sh ]] || die "testbed recipe not found in $testbed"
-[[ -f $out/images/hello/kernel.elf && -f $out/test-images/crash/kernel.elf ]] || die "images missing under $out: run build.sh first"
+[[ -f $out/images/hello/kernel.elf && -f $out/test-images/crash/kernel.elf && -f $out/test-images/xenstore-probe/kernel.elf ]] || die "images missing under $out: run build.sh first"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 not found"
 
 image=$("$testbed/build-image.sh" | tail -n 1) || die "no testbed image (build-image.sh failed)"
@@ -89,7 +89,7 @@ on_poweroff = "preserve"
 on_crash = "preserve"
 CFG
     if xl create "/tmp/$1.cfg" >"/tmp/$1.create" 2>&1; then
-        pass "$1: xl create ($(grep memory "/tmp/$1.cfg" | tr -d " ") MiB)"
+        pass "$1: xl create ($(sed -n 's/^memory = //p' "/tmp/$1.cfg") MiB)"
     else
         fail "$1: xl create: $(tail -n 3 "/tmp/$1.create" | tr '\n' ' ')"
         return 1
@@ -138,6 +138,32 @@ for mode in pvh pv; do
         wait_line "$name" "READY crash vm-panic-$mode" 60 && pass "$name: READY" || fail "$name: no READY"
         expect "$name" "PANIC line" "ARGS c1 panic" "PANIC crash app asked to panic at apps/crash/src/main.rs:[0-9]+"
         if wait_state "$name" c 30; then pass "$name: shuts down as crashed (state $(state "$name"))"; else fail "$name: state '$(state "$name")' after PANIC"; fi
+        xl destroy "$name" 2>/dev/null
+    fi
+done
+
+# The runtime's XenStore client, through its test fixture: read, write (checked from
+# dom0), a watch's initial event, and an event caused by a dom0 write.
+for mode in pvh pv; do
+    name=xs-$mode
+    if create "$name" "$mode" "$images/xenstore-probe/kernel.elf" "xenops.id=vm-xs-$mode"; then
+        wait_line "$name" "READY xenstore-probe vm-xs-$mode" 60 && pass "$name: READY" || fail "$name: no READY"
+        expect "$name" "read name" "ARGS r1 read name" "RESULT r1 $name"
+        expect "$name" "read of a missing key" "ARGS r2 read data/missing" "RESULT r2 ERROR ENOENT"
+        expect "$name" "write" "ARGS w1 write data/probe hello-xs" "RESULT w1 OK"
+        domid=$(xl domid "$name")
+        value=$(xenstore-read "/local/domain/$domid/data/probe" 2>&1)
+        [[ $value == hello-xs ]] && pass "$name: dom0 reads what the guest wrote" || fail "$name: dom0 read '$value'"
+        expect "$name" "watch fires at once" "ARGS w2 watch data/cmd" "RESULT w2 EVENT data/cmd"
+        send "$name" "ARGS w3 wait"
+        sleep 2
+        xenstore-write "/local/domain/$domid/data/cmd" go
+        if wait_line "$name" "RESULT w3 EVENT data/cmd" 20; then
+            pass "$name: watch fires on a dom0 write"
+        else
+            fail "$name: no event after a dom0 write: $(tail -n 2 "$(log_of "$name")" | tr '\n' '|')"
+        fi
+        expect "$name" "console still served after XenStore waits" "PING x9" "PONG x9"
         xl destroy "$name" 2>/dev/null
     fi
 done

@@ -432,6 +432,18 @@ else
     fail "crash test fixture missing under $out/test-images"
 fi
 
+probe=$out/test-images/xenstore-probe
+if [[ -f $probe/kernel.elf ]]; then
+    vm_start xs-probe "$probe/kernel.elf" "$accel" "$(manifest_memory "$probe")" "xenops.id=xs"
+    wait_ready || fail "xenstore-probe: no READY"
+    send "ARGS x1 read name"; expect "xenstore-probe: no XenStore under QEMU" "RESULT x1 NO-XENSTORE"
+    send "EXIT 0"
+    vm_wait_exit 10 || fail "xenstore-probe: QEMU still running after EXIT 0"
+    vm_stop
+else
+    fail "xenstore-probe test fixture missing under $out/test-images"
+fi
+
 # The exact flags the QEMU driver starts guests with: unix socket console with a
 # log file, nobody connected. READY must land in the log.
 echo "unikernel checks: driver flags (socket chardev + logfile, $accel)"

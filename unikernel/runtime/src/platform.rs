@@ -21,13 +21,28 @@ pub enum Shutdown {
 
 struct State {
     kind: Kind,
-    /// Xen: the console's event channel.
-    port: u32,
+    /// Xen: the event channels the runtime waits on (console, then xenstore).
+    ports: [u32; 2],
+    nports: usize,
     /// Whether idling may `hlt` (an interrupt will come) or must SCHEDOP_poll.
     halt: bool,
 }
 
-static STATE: Global<State> = Global::new(State { kind: Kind::Unknown, port: 0, halt: false });
+static STATE: Global<State> =
+    Global::new(State { kind: Kind::Unknown, ports: [0; 2], nports: 0, halt: false });
+
+impl State {
+    fn add_port(&mut self, port: u32) {
+        if self.nports < self.ports.len() {
+            self.ports[self.nports] = port;
+            self.nports += 1;
+        }
+    }
+
+    fn ports(&self) -> &[u32] {
+        &self.ports[..self.nports]
+    }
+}
 
 fn state() -> &'static mut State {
     unsafe { STATE.get() }
@@ -88,12 +103,17 @@ fn boot_xen_pvh(cpuid_base: u32) {
     interrupts::init();
     let mapped = xen::pvh::map_shared_info();
     if let Some(ring) = xen::pvh::console() {
-        s.port = ring.port();
+        s.add_port(ring.port());
         console::use_xen_ring(ring);
+    }
+    if let Some(port) = xen::pvh::xenstore() {
+        s.add_port(port);
     }
     s.halt = mapped && xen::pvh::use_callback_vector(XEN_UPCALL_VECTOR);
     if s.halt {
-        events::unmask(s.port);
+        for &port in s.ports() {
+            events::unmask(port);
+        }
     }
 }
 
@@ -110,17 +130,21 @@ pub unsafe fn boot_pv(start_info: *const u8) -> &'static [u8] {
     }
     xen::pv::map_shared_info(&si);
     if let Some(ring) = xen::pv::console(&si) {
-        s.port = ring.port();
+        s.add_port(ring.port());
         console::use_xen_ring(ring);
+    }
+    if let Some(port) = xen::pv::xenstore(&si) {
+        s.add_port(port);
     }
     si.cmdline()
 }
 
-/// Forgets notifications that have been seen; call before looking for input.
+/// Forgets notifications that have been seen; call before looking at the console
+/// or the xenstore ring, so that anything arriving afterwards ends the next idle.
 pub fn acknowledge() {
     let s = state();
     if matches!(s.kind, Kind::XenPvh | Kind::XenPv) {
-        events::acknowledge(&[s.port]);
+        events::acknowledge(s.ports());
     }
 }
 
@@ -131,7 +155,7 @@ pub fn idle() {
     match s.kind {
         Kind::QemuPvh => cpu::wait_for_interrupt(),
         Kind::XenPvh if s.halt => cpu::wait_for_interrupt(),
-        Kind::XenPvh | Kind::XenPv => events::poll(&[s.port], 0),
+        Kind::XenPvh | Kind::XenPv => events::poll(s.ports(), 0),
         Kind::Unknown => cpu::wait_for_interrupt(),
     }
 }

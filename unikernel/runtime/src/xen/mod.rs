@@ -1,15 +1,13 @@
 //! Xen guest interfaces, from the public headers (xen/include/public): hypercalls,
 //! event channels, the shared-info page, the console ring and the two boot paths.
 //!
-//! A XenStore ring client belongs here too (`xenstore.rs`); it will reuse
-//! [`events`] for its event channel and [`Ring`](console::Ring)'s index discipline.
-
 pub mod console;
 pub mod events;
 pub mod hypercall;
 pub mod pv;
 pub mod pvh;
 pub mod time;
+pub mod xenstore;
 
 pub const DOMID_SELF: u16 = 0x7ff0;
 

@@ -81,6 +81,13 @@ pub fn map_shared_info(si: &StartInfo) -> bool {
     rc == 0
 }
 
+/// Connects [`super::xenstore`] to the store ring; returns its event channel.
+pub fn xenstore(si: &StartInfo) -> Option<u32> {
+    let pfn = si.pfn_of(si.store_mfn())?;
+    unsafe { super::xenstore::install((pfn << 12) as *mut u8, si.store_evtchn()) };
+    Some(si.store_evtchn())
+}
+
 pub fn console(si: &StartInfo) -> Option<Ring> {
     let pfn = si.pfn_of(si.console_mfn())?;
     // Virtual equals pseudo-physical in the builder's initial mapping.

@@ -74,6 +74,17 @@ pub fn use_callback_vector(vector: u8) -> bool {
     set_param(HVM_PARAM_CALLBACK_IRQ, CALLBACK_TYPE_VECTOR | vector as u64)
 }
 
+/// Connects [`super::xenstore`] to the store ring; returns its event channel.
+pub fn xenstore() -> Option<u32> {
+    let pfn = get_param(HVM_PARAM_STORE_PFN)?;
+    let port = get_param(HVM_PARAM_STORE_EVTCHN)? as u32;
+    if pfn == 0 || pfn >= 1 << 20 {
+        return None;
+    }
+    unsafe { super::xenstore::install((pfn << 12) as *mut u8, port) };
+    Some(port)
+}
+
 pub fn console() -> Option<Ring> {
     let pfn = get_param(HVM_PARAM_CONSOLE_PFN)?;
     let port = get_param(HVM_PARAM_CONSOLE_EVTCHN)? as u32;
