@@ -124,7 +124,9 @@ public final class XenStoreServer implements AutoCloseable {
                 if (batch.isEmpty()) {
                     continue;
                 }
-                // One lock acquisition per read keeps pipelined bursts cheap.
+                // One lock acquisition per read keeps pipelined bursts cheap; the replies are
+                // written by this thread once the lock is released.
+                conn.beginBatch();
                 lock.lock();
                 try {
                     for (Frame frame : batch) {
@@ -132,6 +134,7 @@ public final class XenStoreServer implements AutoCloseable {
                     }
                 } finally {
                     lock.unlock();
+                    conn.endBatch();
                 }
             }
         } catch (ProtocolException e) {
