@@ -93,7 +93,15 @@ public final class ImageTransfer implements AutoCloseable {
             mine.future.whenComplete((v, e) -> inflight.remove(key, mine));
             executor.execute(() -> {
                 try {
-                    mine.future.complete(doPull(ref, as, mine));
+                    Image image;
+                    try {
+                        image = doPull(ref, as, mine);
+                    } catch (ImageException e) {
+                        // A blob we found present was collected by another process before we committed: once more.
+                        if (e.reason() != Reason.CONFLICT) throw e;
+                        image = doPull(ref, as, mine);
+                    }
+                    mine.future.complete(image);
                 } catch (Throwable t) {
                     mine.future.completeExceptionally(t);
                 }
@@ -185,7 +193,15 @@ public final class ImageTransfer implements AutoCloseable {
         return f;
     }
 
-    private PushResult doPush(String local, String remote, ProgressListener listener) {
+    private PushResult doPush(String local, String remote, ProgressListener callerListener) {
+        // A retried upload counts from zero again; the caller's bar should not go backwards.
+        AtomicLong high = new AtomicLong();
+        ProgressListener listener = (d, t) -> {
+            if (d >= high.get()) {
+                high.accumulateAndGet(d, Math::max);
+                callerListener.progress(d, t);
+            }
+        };
         try (CasImageStore.Pin pin = store.pin(local)) {
             ImageDetails d = store.inspect(local);
             RemoteRef parsed = RemoteRef.parse(remote);

@@ -353,6 +353,11 @@ public final class CasImageStore implements ImageStore, AutoCloseable {
                 Index.Entry old = before.images().get(ref.toString());
                 Index.Entry entry = new Index.Entry(kernelDigest, info.sizeBytes(), configDigest, config.length,
                         Instant.now(options.clock()).toString(), source);
+                if (staged == null && !Files.isRegularFile(blobs.resolve(Digests.hex(kernelDigest)))) {
+                    // Checked again under the lock: a gc elsewhere may have taken an unreferenced blob since.
+                    throw new ImageException(Reason.CONFLICT, what + ": kernel blob " + kernelDigest
+                            + " was garbage-collected meanwhile; pull again");
+                }
                 boolean kernelMoved = staged != null && publish(staged, kernelDigest);
                 boolean configMoved = publish(stagedConfig, configDigest);
                 if (kernelMoved || configMoved) Durable.syncDir(blobs);
