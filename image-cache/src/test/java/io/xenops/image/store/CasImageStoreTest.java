@@ -393,6 +393,21 @@ class CasImageStoreTest {
     }
 
     @Test
+    void anEntryWhoseBlobsAnotherProcessCollectedIsSkippedNotFatal() throws IOException {
+        Image a = importSynthetic("a", "1", 1);
+        importSynthetic("b", "1", 2);
+        // As if another process's gc had won the race between our index read and our manifest read.
+        Path config = store.blob(store.inspect("a:1").configDigest()).orElseThrow();
+        Files.delete(config);
+        try (CasImageStore fresh = new CasImageStore(root)) {
+            assertThat(fresh.list()).extracting(Image::name).containsExactly("b");
+            assertThat(fresh.find("a:1")).isEmpty();
+            assertThat(fresh.fsck()).singleElement().asString().contains("a:1 names missing blob");
+        }
+        assertThat(a.kernel()).exists();
+    }
+
+    @Test
     void aClosedStoreRefusesChangesAndItsPinsAreGone() {
         importSynthetic("a", "1", 1);
         CasImageStore.Pin pin = store.pin("a:1");
