@@ -1,0 +1,75 @@
+package io.xenops.driver.xen;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Everything {@link XenDriver} needs to know about the host.
+ *
+ * @param stateDir        domains live in {@code <stateDir>/domains/<id>/}
+ * @param xl              the {@code xl} binary (building and destroying only; never on the request path)
+ * @param xenstoreSocket  xenstored's unix socket
+ * @param privcmd         {@code /dev/xen/privcmd}
+ * @param hypercallDevice {@code /dev/xen/hypercall} (buffer pages; an anonymous locked page if missing)
+ * @param consoleLogDir   where xenconsoled {@code --log=guest} writes {@code guest-<name>.log}; destroy removes ours
+ * @param type            what to build
+ * @param channel         where commands go (guest messages are read from both the console and XenStore)
+ * @param createTimeout   bound on {@code xl create -p} plus the console appearing
+ * @param destroyTimeout  bound on {@code xl destroy}
+ * @param consoleTailBytes per-domain console ring behind {@code console(id)}
+ */
+public record XenConfig(Path stateDir, Path xl, Path xenstoreSocket, Path privcmd, Path hypercallDevice,
+                        Path consoleLogDir, DomainType type, GuestChannel channel, Duration createTimeout,
+                        Duration destroyTimeout, int consoleTailBytes) {
+
+    /** PVH needs hardware virtualisation (HAP); PV runs anywhere Xen does. */
+    public enum DomainType { PVH, PV, PVH_THEN_PV }
+
+    /**
+     * CONSOLE: commands are lines on the guest console (xenconsoled's pty), which is what the runtime
+     * reads today. XENSTORE: commands are written to {@code <domain>/xenops/in/<n>} (see docs/xen-driver.md).
+     */
+    public enum GuestChannel { CONSOLE, XENSTORE }
+
+    public XenConfig {
+        Objects.requireNonNull(stateDir, "stateDir");
+        Objects.requireNonNull(xl, "xl");
+        Objects.requireNonNull(xenstoreSocket, "xenstoreSocket");
+        Objects.requireNonNull(privcmd, "privcmd");
+        Objects.requireNonNull(hypercallDevice, "hypercallDevice");
+        Objects.requireNonNull(consoleLogDir, "consoleLogDir");
+        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(channel, "channel");
+        Objects.requireNonNull(createTimeout, "createTimeout");
+        Objects.requireNonNull(destroyTimeout, "destroyTimeout");
+        if (consoleTailBytes < 1024) throw new IllegalArgumentException("consoleTailBytes must be at least 1024");
+    }
+
+    /** Debian's paths; createTimeout is generous because nested Xen under TCG builds in 1 to 2 s. */
+    public static XenConfig defaults(Path stateDir) {
+        return new XenConfig(stateDir, Path.of("xl"), Path.of("/run/xenstored/socket"), Path.of("/dev/xen/privcmd"),
+                Path.of("/dev/xen/hypercall"), Path.of("/var/log/xen/console"), DomainType.PVH_THEN_PV,
+                GuestChannel.CONSOLE, Duration.ofSeconds(30), Duration.ofSeconds(30), 64 * 1024);
+    }
+
+    public XenConfig withType(DomainType t) {
+        return new XenConfig(stateDir, xl, xenstoreSocket, privcmd, hypercallDevice, consoleLogDir, t, channel,
+                createTimeout, destroyTimeout, consoleTailBytes);
+    }
+
+    public XenConfig withChannel(GuestChannel c) {
+        return new XenConfig(stateDir, xl, xenstoreSocket, privcmd, hypercallDevice, consoleLogDir, type, c,
+                createTimeout, destroyTimeout, consoleTailBytes);
+    }
+
+    public XenConfig withConsoleLogDir(Path dir) {
+        return new XenConfig(stateDir, xl, xenstoreSocket, privcmd, hypercallDevice, dir, type, channel,
+                createTimeout, destroyTimeout, consoleTailBytes);
+    }
+
+    public XenConfig withCreateTimeout(Duration d) {
+        return new XenConfig(stateDir, xl, xenstoreSocket, privcmd, hypercallDevice, consoleLogDir, type, channel,
+                d, destroyTimeout, consoleTailBytes);
+    }
+}

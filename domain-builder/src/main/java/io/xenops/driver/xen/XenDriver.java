@@ -1,0 +1,551 @@
+package io.xenops.driver.xen;
+
+import io.xenops.driver.DomainEvent;
+import io.xenops.driver.DomainInfo;
+import io.xenops.driver.DomainListener;
+import io.xenops.driver.DomainSpec;
+import io.xenops.driver.DomainState;
+import io.xenops.driver.Driver;
+import io.xenops.driver.DriverException;
+import io.xenops.guest.GuestCommand;
+import io.xenops.guest.GuestMessage;
+import io.xenops.guest.GuestProtocol;
+import io.xenops.hypercall.DomctlCodec;
+import io.xenops.hypercall.HypercallException;
+import io.xenops.hypercall.PrivcmdTransport;
+import io.xenops.hypercall.XenDomainInfo;
+import io.xenops.hypercall.XenHypercalls;
+import io.xenops.xenstore.client.Watch;
+import io.xenops.xenstore.client.XenStoreClient;
+import io.xenops.xenstore.wire.Permissions;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.regex.Pattern;
+
+/**
+ * The Xen driver: pool members are paused PVH (or PV) domains built by {@code xl create -p}; the request
+ * path is two things only, a domctl hypercall through {@code /dev/xen/privcmd} and XenStore requests
+ * through the project's client. Exits are seen through the {@code @releaseDomain} watch.
+ * See docs/xen-driver.md.
+ */
+public final class XenDriver implements Driver {
+    private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+    private static final int EXITED_TAILS = 32;
+
+    private final XenConfig config;
+    private final XenHypercalls xen;
+    private final XenStoreClient xs;
+    private final Toolstack toolstack;
+    private final ConsoleConnector consoles;
+    private final boolean ownsClients;
+    private final RecordStore store;
+    /** Building, destroying, adopting: the slow work, on platform threads (xl is a process). */
+    private final ExecutorService builder = Executors.newThreadPerTaskExecutor(Thread.ofPlatform().daemon().name("xen-build-", 0).factory());
+    private final Map<String, XenDomain> domains = new ConcurrentHashMap<>();
+    private final Map<String, String> exitedTails = new LinkedHashMap<>();
+    private final Object watchLock = new Object();
+    private volatile DomainListener listener = e -> { };
+    private Watch releaseWatch; // guarded by watchLock
+    private volatile boolean closed;
+
+    /**
+     * @param xen       hypercalls (pause, unpause, getdomaininfo); owned by the caller
+     * @param xs        a dom0 XenStore connection; owned by the caller
+     * @param toolstack builds and destroys domains (xl)
+     * @param consoles  opens xenconsoled's pty of a domain
+     */
+    public XenDriver(XenConfig config, XenHypercalls xen, XenStoreClient xs, Toolstack toolstack, ConsoleConnector consoles) {
+        this(config, xen, xs, toolstack, consoles, false);
+    }
+
+    private XenDriver(XenConfig config, XenHypercalls xen, XenStoreClient xs, Toolstack toolstack,
+                      ConsoleConnector consoles, boolean ownsClients) {
+        this.config = config;
+        this.xen = xen;
+        this.xs = xs;
+        this.toolstack = toolstack;
+        this.consoles = consoles;
+        this.ownsClients = ownsClients;
+        this.store = new RecordStore(config.stateDir().resolve("domains"));
+    }
+
+    /**
+     * Opens privcmd and xenstored as {@code config} says, with xl and xenconsoled's ptys; the driver
+     * closes both connections in {@link #close()}. Fails fast (IOException) on a host without Xen.
+     */
+    public static XenDriver open(XenConfig config) throws IOException {
+        PrivcmdTransport transport = PrivcmdTransport.open(config.privcmd(), config.hypercallDevice());
+        XenHypercalls xen = new XenHypercalls(transport, new DomctlCodec(DomctlCodec.INTERFACE_VERSION_4_17));
+        XenStoreClient xs;
+        try {
+            xen.version(); // proves privcmd answers before anything is built on it
+            xs = XenStoreClient.connect(config.xenstoreSocket());
+        } catch (IOException | RuntimeException e) {
+            xen.close();
+            throw e;
+        }
+        return new XenDriver(config, xen, xs, new XlToolstack(config.xl(), config.createTimeout()), new PtyConsoleConnector(), true);
+    }
+
+    @Override
+    public String kind() {
+        return "xen";
+    }
+
+    @Override
+    public void setListener(DomainListener listener) {
+        this.listener = listener;
+    }
+
+    // ---------------------------------------------------------------- create
+
+    @Override
+    public CompletableFuture<DomainInfo> create(DomainSpec spec) {
+        if (!ID.matcher(spec.id()).matches()) {
+            return CompletableFuture.failedFuture(new DriverException("domain id must match " + ID.pattern() + ": " + spec.id()));
+        }
+        if (domains.containsKey(spec.id())) {
+            return CompletableFuture.failedFuture(new DriverException("domain " + spec.id() + " exists"));
+        }
+        return CompletableFuture.supplyAsync(() -> build(spec), builder);
+    }
+
+    private DomainInfo build(DomainSpec spec) {
+        String name = "xenops-" + spec.id();
+        XenDomainRecord record = new XenDomainRecord(XenDomainRecord.VERSION, spec.id(), spec.image(), name,
+                spec.kernel().toAbsolutePath().toString(), spec.memoryMiB(), spec.vcpus(), spec.cmdline(), null,
+                System.currentTimeMillis(), null, null);
+        try {
+            store.create(record);
+        } catch (FileAlreadyExistsException e) {
+            throw new DriverException("domain " + spec.id() + " exists in " + store.dir(spec.id()));
+        } catch (IOException e) {
+            throw new DriverException("cannot record domain " + spec.id() + ": " + e, e);
+        }
+        try {
+            ensureReleaseWatch();
+            List<String> types = switch (config.type()) {
+                case PVH -> List.of("pvh");
+                case PV -> List.of("pv");
+                case PVH_THEN_PV -> List.of("pvh", "pv");
+            };
+            List<String> failures = new ArrayList<>();
+            Integer domid = null;
+            String type = null;
+            for (String t : types) {
+                XlDomainConfig cfg = new XlDomainConfig(name, t, spec.kernel().toAbsolutePath(), spec.memoryMiB(), spec.vcpus(), spec.cmdline());
+                Path file = store.writeFile(spec.id(), RecordStore.XL_CONFIG, cfg.render());
+                try {
+                    domid = toolstack.createPaused(file, name);
+                    type = t;
+                    break;
+                } catch (IOException e) {
+                    failures.add(t + ": " + e.getMessage());
+                    destroyQuietly(name); // xl may leave a half-built domain behind
+                }
+            }
+            if (domid == null) throw new DriverException("xl could not build " + name + ": " + String.join("; ", failures));
+            XenDomainInfo info = xen.domainInfo(domid)
+                    .orElseThrow(() -> new DriverException("domain " + name + " is gone right after xl create"));
+            if (!info.paused()) throw new DriverException("domain " + name + " (domid " + info.domid() + ") is not paused after xl create -p");
+            XenDomainRecord built = record.built(type, domid, info.uuid());
+            XenDomain d = attach(built, DomainState.PAUSED, true);
+            try {
+                store.write(built);
+            } catch (IOException e) {
+                detach(d);
+                throw e;
+            }
+            domains.put(d.id, d);
+            return info(d);
+        } catch (Throwable t) {
+            destroyQuietly(name);
+            deleteConsoleLog(name);
+            try {
+                store.remove(spec.id());
+            } catch (IOException e) {
+                t.addSuppressed(e);
+            }
+            throw t instanceof DriverException de ? de : new DriverException("create " + spec.id() + ": " + t.getMessage(), t);
+        }
+    }
+
+    /**
+     * Connects a domain's channels: the {@code xenops} XenStore subtree (created when {@code fresh}),
+     * a watch on its {@code out} directory, and the console pty. Blocking; builder threads only.
+     */
+    private XenDomain attach(XenDomainRecord record, DomainState state, boolean fresh) throws IOException {
+        int domid = record.domid();
+        String base = "/local/domain/" + domid + "/xenops";
+        var b = xs.blocking(config.createTimeout());
+        int nextIn = 0;
+        int nextOut = 0;
+        if (fresh) {
+            // The guest may read in/ and nothing else of ours; it owns out/ so it can create entries there.
+            b.write(base + "/id", record.id());
+            b.mkdir(base + "/in");
+            b.mkdir(base + "/out");
+            b.setPermissions(base, Permissions.parse("n0 r" + domid));
+            b.setPermissions(base + "/id", Permissions.parse("n0 r" + domid));
+            b.setPermissions(base + "/in", Permissions.parse("n0 r" + domid));
+            b.setPermissions(base + "/out", Permissions.parse("n" + domid));
+        } else {
+            // After a restart, what is already in out/ was seen (or is stale): continue after it.
+            nextIn = nextIndex(b.exists(base + "/in") ? b.directory(base + "/in") : List.of());
+            nextOut = nextIndex(b.exists(base + "/out") ? b.directory(base + "/out") : List.of());
+        }
+        XenDomain d = new XenDomain(record, state, config.consoleTailBytes(),
+                Executors.newSingleThreadExecutor(Thread.ofVirtual().name("xen-send-" + record.id()).factory()), nextIn, nextOut);
+        try {
+            d.outWatch = xs.watch(d.outDir(), ev -> drainOut(d)).join();
+            // xenconsoled publishes the pty once it has seen the domain; wait for it with a watch.
+            String tty = xs.waitUntil(d.path + "/console/tty", v -> v.filter(s -> !s.isEmpty()).isPresent(), config.createTimeout())
+                    .join().orElseThrow();
+            d.tty = tty;
+            d.console = consoles.open(Path.of(tty));
+            Thread.ofPlatform().daemon().name("xen-console-" + record.id()).start(() -> readConsole(d));
+            return d;
+        } catch (CompletionException e) {
+            detach(d);
+            throw new IOException("attach to " + record.name() + ": " + e.getCause(), e.getCause());
+        } catch (IOException | RuntimeException e) {
+            detach(d);
+            throw e;
+        }
+    }
+
+    private static int nextIndex(List<String> names) {
+        int max = -1;
+        for (String n : names) {
+            try {
+                max = Math.max(max, Integer.parseInt(n));
+            } catch (NumberFormatException e) {
+                // not one of ours; ignore
+            }
+        }
+        return max + 1;
+    }
+
+    // ---------------------------------------------------------------- request path
+
+    @Override
+    public CompletableFuture<Void> unpause(String id) {
+        return setRunning(id, true);
+    }
+
+    @Override
+    public CompletableFuture<Void> pause(String id) {
+        return setRunning(id, false);
+    }
+
+    /** One domctl on the caller's thread: microseconds, no process, no file. */
+    private CompletableFuture<Void> setRunning(String id, boolean run) {
+        XenDomain d = domains.get(id);
+        if (d == null || d.ending.get()) return CompletableFuture.failedFuture(new DriverException.NoSuchDomain(id));
+        d.stateLock.lock();
+        try {
+            DomainState want = run ? DomainState.RUNNING : DomainState.PAUSED;
+            // Xen counts toolstack pauses: a second pause would need a second unpause, so only flip states.
+            if (d.state == want) return CompletableFuture.completedFuture(null);
+            if (run) xen.unpauseDomain(d.domid); else xen.pauseDomain(d.domid);
+            d.state = want;
+            return CompletableFuture.completedFuture(null);
+        } catch (HypercallException e) {
+            if (e.errno() == HypercallException.ESRCH) return CompletableFuture.failedFuture(new DriverException.NoSuchDomain(id));
+            return CompletableFuture.failedFuture(new DriverException((run ? "unpause " : "pause ") + id + ": " + e.getMessage(), e));
+        } finally {
+            d.stateLock.unlock();
+        }
+    }
+
+    @Override
+    public CompletableFuture<Void> send(String id, GuestCommand command) {
+        XenDomain d = domains.get(id);
+        if (d == null || d.ending.get()) return CompletableFuture.failedFuture(new DriverException.NoSuchDomain(id));
+        if (command instanceof GuestCommand.Exit e) d.exitRequested = e.code();
+        String line = GuestProtocol.encode(command);
+        return switch (config.channel()) {
+            case XENSTORE -> xs.write(d.inDir() + "/" + d.nextIn.getAndIncrement(), line);
+            case CONSOLE -> CompletableFuture.runAsync(() -> {
+                try {
+                    OutputStream out = d.console.out();
+                    out.write((line + "\n").getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                } catch (IOException e) {
+                    throw new DriverException("send to " + id + ": " + e.getMessage(), e);
+                }
+            }, d.writer);
+        };
+    }
+
+    // ---------------------------------------------------------------- guest messages
+
+    /** Reads every new {@code out/<n>} in order; the watch only says "look", the counter says where. */
+    private void drainOut(XenDomain d) {
+        if (d.ending.get()) return;
+        d.outLock.lock();
+        try {
+            var b = xs.blocking();
+            while (true) {
+                Optional<String> line = b.readStringIfExists(d.outDir() + "/" + d.nextOut);
+                if (line.isEmpty()) return;
+                d.nextOut++;
+                emit(new DomainEvent.GuestSaid(d.id, GuestProtocol.decode(line.get()), System.nanoTime()));
+            }
+        } catch (RuntimeException e) {
+            // The connection closed or the domain's nodes went away with it: exit detection reports that.
+        } finally {
+            d.outLock.unlock();
+        }
+    }
+
+    private void readConsole(XenDomain d) {
+        LineAssembler lines = new LineAssembler(line -> {
+            GuestMessage m = GuestProtocol.decode(line);
+            if (line.startsWith("PANIC")) d.panicLine = line;
+            emit(new DomainEvent.GuestSaid(d.id, m, System.nanoTime()));
+        });
+        byte[] buf = new byte[4096];
+        try {
+            InputStream in = d.console.in();
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                d.tail.append(buf, 0, n);
+                lines.feed(buf, 0, n);
+            }
+        } catch (IOException e) {
+            // EIO when xenconsoled drops the pty (domain gone) or our close(): the end is reported elsewhere.
+        }
+    }
+
+    // ---------------------------------------------------------------- exits
+
+    private void ensureReleaseWatch() {
+        synchronized (watchLock) {
+            if (releaseWatch == null && !closed) {
+                releaseWatch = xs.watch("@releaseDomain", ev -> scan(System.nanoTime())).join();
+            }
+        }
+    }
+
+    /** On every {@code @releaseDomain}: one getdomaininfo per owned domain says which one ended and how. */
+    private void scan(long seenAt) {
+        for (XenDomain d : domains.values()) {
+            if (d.ending.get()) continue;
+            Optional<XenDomainInfo> info;
+            try {
+                info = xen.domainInfo(d.domid);
+            } catch (HypercallException e) {
+                continue; // cannot tell now; the next event looks again
+            }
+            DomainEvent.ExitReason reason;
+            String detail;
+            if (info.isEmpty() || !info.get().uuid().equals(d.record.uuid()) || info.get().dying()) {
+                reason = DomainEvent.ExitReason.KILLED;
+                detail = "domain " + d.domid + " destroyed outside xenopsd";
+            } else if (info.get().shutdown()) {
+                XenDomainInfo.ShutdownReason why = info.get().shutdownReason();
+                if (d.panicLine != null) {
+                    reason = DomainEvent.ExitReason.CRASHED;
+                    detail = d.panicLine;
+                } else if (why == XenDomainInfo.ShutdownReason.CRASH || why == XenDomainInfo.ShutdownReason.WATCHDOG) {
+                    reason = DomainEvent.ExitReason.CRASHED;
+                    detail = "Xen: domain shut down with reason " + why.name().toLowerCase();
+                } else {
+                    reason = DomainEvent.ExitReason.SHUTDOWN;
+                    detail = d.exitRequested != null ? "guest exited with code " + d.exitRequested
+                            : "Xen: domain shut down with reason " + why.name().toLowerCase();
+                }
+            } else {
+                continue;
+            }
+            if (!d.ending.compareAndSet(false, true)) continue;
+            DomainEvent.ExitReason r = reason;
+            String det = detail;
+            builder.execute(() -> {
+                teardown(d);
+                emit(new DomainEvent.Exited(d.id, r, det, seenAt));
+            });
+        }
+    }
+
+    // ---------------------------------------------------------------- destroy
+
+    @Override
+    public CompletableFuture<Void> destroy(String id) {
+        XenDomain d = domains.get(id);
+        if (d == null) {
+            if (!Files.isDirectory(store.dir(id))) return CompletableFuture.completedFuture(null);
+            return CompletableFuture.runAsync(() -> repair(id), builder);
+        }
+        if (d.ending.compareAndSet(false, true)) builder.execute(() -> teardown(d));
+        return d.gone;
+    }
+
+    /** Destroys the domain, its XenStore nodes, its console log and its directory (record last). */
+    private void teardown(XenDomain d) {
+        try {
+            detach(d);
+            toolstack.destroy(d.record.name());
+            // xl removes /local/domain/<domid>; our subtree goes with it. Removing it again is harmless.
+            xs.rm(d.path + "/xenops").exceptionally(e -> null).join();
+            deleteConsoleLog(d.record.name());
+            store.remove(d.id);
+            domains.remove(d.id, d);
+            rememberTail(d);
+            d.gone.complete(null);
+        } catch (Throwable t) {
+            d.gone.completeExceptionally(new DriverException("destroy " + d.id + ": " + t.getMessage(), t));
+        }
+    }
+
+    /** A directory with no live domain object: whatever it names is destroyed. */
+    private void repair(String id) {
+        Optional<XenDomainRecord> rec = store.read(id);
+        try {
+            String name = rec.map(XenDomainRecord::name).orElse("xenops-" + id);
+            toolstack.destroy(name);
+            deleteConsoleLog(name);
+            store.remove(id);
+        } catch (IOException e) {
+            throw new DriverException("destroy " + id + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void detach(XenDomain d) {
+        Watch w = d.outWatch;
+        if (w != null) w.close();
+        ConsoleConnector.Link c = d.console;
+        if (c != null) c.close();
+        d.writer.shutdownNow();
+    }
+
+    private void destroyQuietly(String name) {
+        try {
+            toolstack.destroy(name);
+        } catch (IOException | RuntimeException e) {
+            // best effort on a failure path; adopt finds whatever is left by its record
+        }
+    }
+
+    private void deleteConsoleLog(String name) {
+        try {
+            Files.deleteIfExists(config.consoleLogDir().resolve("guest-" + name + ".log"));
+        } catch (IOException e) {
+            // xenconsoled's directory is not ours to fail on
+        }
+    }
+
+    // ---------------------------------------------------------------- adopt
+
+    @Override
+    public CompletableFuture<List<DomainInfo>> adopt() {
+        return CompletableFuture.supplyAsync(this::adoptAll, builder);
+    }
+
+    private List<DomainInfo> adoptAll() {
+        ensureReleaseWatch();
+        List<DomainInfo> adopted = new ArrayList<>();
+        List<String> ids;
+        try {
+            ids = store.ids();
+        } catch (IOException e) {
+            throw new DriverException("cannot list " + config.stateDir() + ": " + e, e);
+        }
+        for (String id : ids) {
+            if (domains.containsKey(id)) continue;
+            try {
+                Optional<XenDomainRecord> rec = store.read(id);
+                if (rec.isEmpty() || rec.get().domid() == null) {
+                    repair(id); // half-made: recorded, maybe built, never completed
+                    continue;
+                }
+                XenDomainRecord r = rec.get();
+                Optional<XenDomainInfo> info = xen.domainInfo(r.domid());
+                boolean ours = info.isPresent() && info.get().uuid().equals(r.uuid())
+                        && xs.blocking().readStringIfExists("/local/domain/" + r.domid() + "/name").equals(Optional.of(r.name()));
+                if (ours && !info.get().dying() && !info.get().shutdown()) {
+                    XenDomain d = attach(r, info.get().paused() ? DomainState.PAUSED : DomainState.RUNNING, false);
+                    domains.put(id, d);
+                    adopted.add(info(d));
+                } else {
+                    repair(id); // gone, ended while nobody watched, or the domid now belongs to another domain
+                }
+            } catch (IOException | RuntimeException e) {
+                // One bad record must not stop the others; the next adopt or a destroy retries it.
+            }
+        }
+        scan(System.nanoTime()); // an exit between the look above and the watch is not lost
+        return adopted;
+    }
+
+    // ---------------------------------------------------------------- queries
+
+    @Override
+    public List<DomainInfo> list() {
+        return domains.values().stream().filter(d -> !d.ending.get()).map(XenDriver::info).toList();
+    }
+
+    private static DomainInfo info(XenDomain d) {
+        Map<String, String> details = new LinkedHashMap<>();
+        details.put("domid", Integer.toString(d.domid));
+        details.put("name", d.record.name());
+        details.put("type", d.record.type());
+        if (d.tty != null) details.put("console", d.tty);
+        return new DomainInfo(d.id, d.record.image(), d.state, details);
+    }
+
+    @Override
+    public String console(String id) {
+        XenDomain d = domains.get(id);
+        if (d != null) return d.tail.text();
+        synchronized (exitedTails) {
+            return exitedTails.getOrDefault(id, "");
+        }
+    }
+
+    private void rememberTail(XenDomain d) {
+        synchronized (exitedTails) {
+            exitedTails.put(d.id, d.tail.text());
+            while (exitedTails.size() > EXITED_TAILS) exitedTails.remove(exitedTails.keySet().iterator().next());
+        }
+    }
+
+    private void emit(DomainEvent event) {
+        if (closed) return;
+        try {
+            listener.onEvent(event);
+        } catch (RuntimeException e) {
+            // A listener's bug must not kill the console reader or the watch thread.
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        synchronized (watchLock) {
+            if (releaseWatch != null) releaseWatch.close();
+        }
+        for (XenDomain d : domains.values()) detach(d);
+        builder.shutdownNow();
+        if (ownsClients) {
+            xs.close();
+            xen.close();
+        }
+    }
+}

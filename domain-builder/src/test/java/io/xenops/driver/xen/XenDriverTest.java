@@ -1,0 +1,299 @@
+package io.xenops.driver.xen;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.xenops.driver.DomainEvent;
+import io.xenops.driver.DomainInfo;
+import io.xenops.driver.DomainSpec;
+import io.xenops.driver.DomainState;
+import io.xenops.driver.DriverException;
+import io.xenops.guest.GuestCommand;
+import io.xenops.guest.GuestMessage;
+import io.xenops.hypercall.Domctl;
+import io.xenops.hypercall.FakeXen;
+import io.xenops.hypercall.XenDomainInfo;
+import io.xenops.hypercall.XenHypercalls;
+import io.xenops.xenstore.client.XenStoreClient;
+import io.xenops.xenstore.error.PermissionDeniedException;
+import io.xenops.xenstore.server.XenStoreServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The driver against an in-memory Xen (hypercalls decoded by the real codec), XenStore server, xl and ptys. */
+@Timeout(60)
+class XenDriverTest {
+    @TempDir
+    Path tmp;
+
+    private final FakeXen fakeXen = new FakeXen();
+    private final XenStoreServer server = new XenStoreServer();
+    private final XenStoreClient dom0 = XenStoreClient.open(server.connect());
+    private final XenStoreClient driverXs = XenStoreClient.open(server.connect());
+    private final FakeConsoles consoles = new FakeConsoles();
+    private final FakeToolstack xl = new FakeToolstack(fakeXen, server, dom0, consoles);
+    private final BlockingQueue<DomainEvent> events = new LinkedBlockingQueue<>();
+    private XenConfig config;
+    private XenDriver driver;
+    private Path kernel;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        kernel = Files.writeString(tmp.resolve("kernel.elf"), "not really an ELF: xl is fake");
+        Files.createDirectories(tmp.resolve("console"));
+        config = XenConfig.defaults(tmp.resolve("state")).withConsoleLogDir(tmp.resolve("console"));
+        driver = newDriver(config);
+    }
+
+    private XenDriver newDriver(XenConfig c) {
+        XenDriver d = new XenDriver(c, new XenHypercalls(fakeXen, FakeXen.CODEC), driverXs, xl, consoles);
+        d.setListener(events::add);
+        return d;
+    }
+
+    @AfterEach
+    void tearDown() {
+        driver.close();
+        driverXs.close();
+        dom0.close();
+        server.close();
+    }
+
+    private DomainSpec spec(String id) {
+        return new DomainSpec(id, "hello", kernel, 4, 1, "xenops.id=" + id);
+    }
+
+    private int domid(DomainInfo info) {
+        return Integer.parseInt(info.details().get("domid"));
+    }
+
+    private <T extends DomainEvent> T next(Class<T> type) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (System.nanoTime() < deadline) {
+            DomainEvent e = events.poll(100, TimeUnit.MILLISECONDS);
+            if (type.isInstance(e)) return type.cast(e);
+        }
+        throw new AssertionError("no " + type.getSimpleName() + " within 5 s");
+    }
+
+    private GuestMessage nextGuestMessage() throws InterruptedException {
+        return next(DomainEvent.GuestSaid.class).message();
+    }
+
+    @Test
+    void createRecordsFirstThenBuildsAPausedPvhDomain() throws Exception {
+        DomainInfo info = driver.create(spec("a1")).join();
+        assertThat(info.state()).isEqualTo(DomainState.PAUSED);
+        assertThat(info.details()).containsEntry("name", "xenops-a1").containsEntry("type", "pvh");
+        assertThat(xl.recordExistedAtCreate).containsExactly(true);
+        assertThat(xl.configs.getFirst()).contains("type = \"pvh\"", "cmdline = \"xenops.id=a1\"", "memory = 4");
+        String record = Files.readString(tmp.resolve("state/domains/a1/domain.json"));
+        assertThat(record).contains("\"domid\":" + domid(info), "\"name\":\"xenops-a1\"");
+        assertThat(fakeXen.get(domid(info)).paused()).isTrue();
+        assertThat(fakeXen.requests()).doesNotContain(new Domctl.UnpauseDomain(domid(info)));
+        assertThat(driver.list()).extracting(DomainInfo::id).containsExactly("a1");
+    }
+
+    @Test
+    void pvhFailureFallsBackToPv() {
+        xl.failingTypes.add("pvh");
+        DomainInfo info = driver.create(spec("b1")).join();
+        assertThat(info.details()).containsEntry("type", "pv");
+        assertThat(xl.calls).containsExactly("create xenops-b1", "destroy xenops-b1", "create xenops-b1");
+    }
+
+    @Test
+    void aFailedBuildLeavesNoRecord() {
+        xl.failingTypes.add("pvh");
+        xl.failingTypes.add("pv");
+        assertThatThrownBy(() -> driver.create(spec("c1")).join()).hasCauseInstanceOf(DriverException.class)
+                .hasMessageContaining("pvh: xl create: pvh is not supported here");
+        assertThat(tmp.resolve("state/domains/c1")).doesNotExist();
+        assertThat(driver.list()).isEmpty();
+    }
+
+    @Test
+    void unpauseAndPauseAreHypercallsNotProcesses() throws Exception {
+        DomainInfo info = driver.create(spec("d1")).join();
+        int domid = domid(info);
+        long xlCalls = xl.calls.size();
+        driver.unpause("d1").join();
+        assertThat(fakeXen.get(domid).paused()).isFalse();
+        assertThat(driver.list().getFirst().state()).isEqualTo(DomainState.RUNNING);
+        driver.pause("d1").join();
+        driver.pause("d1").join(); // a second pause must not raise Xen's pause count
+        assertThat(fakeXen.get(domid).paused()).isTrue();
+        driver.unpause("d1").join();
+        assertThat(fakeXen.get(domid).paused()).as("one unpause undoes the pauses").isFalse();
+        assertThat(fakeXen.requests()).filteredOn(r -> !(r instanceof Domctl.GetDomainInfo)).containsExactly(
+                new Domctl.UnpauseDomain(domid), new Domctl.PauseDomain(domid), new Domctl.UnpauseDomain(domid));
+        assertThat(xl.calls).hasSize((int) xlCalls);
+        assertThatThrownBy(() -> driver.unpause("nope").join()).hasCauseInstanceOf(DriverException.NoSuchDomain.class);
+    }
+
+    @Test
+    void guestMessagesInXenStoreArriveThroughTheWatch() throws Exception {
+        int domid = domid(driver.create(spec("e1")).join());
+        try (XenStoreClient guest = XenStoreClient.open(server.connectAsDomain(domid))) {
+            String out = "/local/domain/" + domid + "/xenops/out";
+            guest.write(out + "/0", "READY hello e1").join();
+            assertThat(nextGuestMessage()).isEqualTo(new GuestMessage.Ready("hello", "e1"));
+            guest.write(out + "/1", "PONG t1").join();
+            guest.write(out + "/2", "RESULT t2 hello, world").join();
+            assertThat(nextGuestMessage()).isEqualTo(new GuestMessage.Pong("t1"));
+            assertThat(nextGuestMessage()).isEqualTo(new GuestMessage.Result("t2", "hello, world"));
+            // The guest may read its id but may not write where the daemon writes.
+            assertThat(guest.readString("/local/domain/" + domid + "/xenops/id").join()).isEqualTo("e1");
+            assertThatThrownBy(() -> guest.write("/local/domain/" + domid + "/xenops/in/0", "READY x y").join())
+                    .hasCauseInstanceOf(PermissionDeniedException.class);
+        }
+    }
+
+    @Test
+    void consoleLinesAreEventsAndCommandsGoToTheConsole() throws Exception {
+        int domid = domid(driver.create(spec("f1")).join());
+        driver.unpause("f1").join();
+        consoles.tty(domid).guestPrints("xenops runtime booting");
+        consoles.tty(domid).guestPrints("READY hello f1");
+        assertThat(nextGuestMessage()).isEqualTo(new GuestMessage.Other("xenops runtime booting"));
+        assertThat(nextGuestMessage()).isEqualTo(new GuestMessage.Ready("hello", "f1"));
+        driver.send("f1", new GuestCommand.Args("t9", "world")).join();
+        assertThat(consoles.tty(domid).nextReceived()).isEqualTo("ARGS t9 world");
+        assertThat(driver.console("f1")).contains("READY hello f1");
+    }
+
+    @Test
+    void withTheXenStoreChannelCommandsAreNumberedNodesTheGuestCanRead() throws Exception {
+        driver.close();
+        driver = newDriver(config.withChannel(XenConfig.GuestChannel.XENSTORE));
+        int domid = domid(driver.create(spec("g1")).join());
+        driver.send("g1", new GuestCommand.Ping("p1")).join();
+        driver.send("g1", new GuestCommand.Args("a1", "x y")).join();
+        try (XenStoreClient guest = XenStoreClient.open(server.connectAsDomain(domid))) {
+            String in = "/local/domain/" + domid + "/xenops/in";
+            assertThat(guest.readString(in + "/0").join()).isEqualTo("PING p1");
+            assertThat(guest.readString(in + "/1").join()).isEqualTo("ARGS a1 x y");
+        }
+    }
+
+    @Test
+    void aCrashIsSeenThroughReleaseDomainAndCleanedUp() throws Exception {
+        int domid = domid(driver.create(spec("h1")).join());
+        driver.unpause("h1").join();
+        consoles.tty(domid).guestPrints("PANIC page fault at 0x0");
+        assertThat(nextGuestMessage()).isInstanceOf(GuestMessage.Other.class);
+        fakeXen.shutdown(domid, XenDomainInfo.ShutdownReason.CRASH);
+        server.releaseDomain(domid);
+        DomainEvent.Exited exited = next(DomainEvent.Exited.class);
+        assertThat(exited.id()).isEqualTo("h1");
+        assertThat(exited.reason()).isEqualTo(DomainEvent.ExitReason.CRASHED);
+        assertThat(exited.detail()).isEqualTo("PANIC page fault at 0x0");
+        awaitGone("h1", domid);
+        assertThat(driver.console("h1")).as("the tail outlives the domain").contains("PANIC");
+    }
+
+    @Test
+    void poweroffAfterExitIsAShutdownWithTheCode() throws Exception {
+        int domid = domid(driver.create(spec("i1")).join());
+        driver.unpause("i1").join();
+        driver.send("i1", new GuestCommand.Exit(3)).join();
+        fakeXen.shutdown(domid, XenDomainInfo.ShutdownReason.POWEROFF);
+        server.releaseDomain(domid);
+        DomainEvent.Exited exited = next(DomainEvent.Exited.class);
+        assertThat(exited.reason()).isEqualTo(DomainEvent.ExitReason.SHUTDOWN);
+        assertThat(exited.detail()).isEqualTo("guest exited with code 3");
+        awaitGone("i1", domid);
+    }
+
+    @Test
+    void aDomainDestroyedBehindOurBackIsKilled() throws Exception {
+        int domid = domid(driver.create(spec("j1")).join());
+        xl.destroy("xenops-j1");
+        DomainEvent.Exited exited = next(DomainEvent.Exited.class);
+        assertThat(exited.reason()).isEqualTo(DomainEvent.ExitReason.KILLED);
+        awaitGone("j1", domid);
+    }
+
+    @Test
+    void destroyLeavesNoDomainNodeOrFileAndNoEvent() throws Exception {
+        int domid = domid(driver.create(spec("k1")).join());
+        Path log = Files.writeString(tmp.resolve("console/guest-xenops-k1.log"), "READY hello k1\n");
+        driver.destroy("k1").join();
+        assertThat(fakeXen.get(domid)).isNull();
+        assertThat(dom0.exists("/local/domain/" + domid).join()).isFalse();
+        assertThat(log).doesNotExist();
+        assertThat(tmp.resolve("state/domains/k1")).doesNotExist();
+        assertThat(driver.list()).isEmpty();
+        driver.destroy("k1").join(); // again: harmless
+        assertThat(events.poll(300, TimeUnit.MILLISECONDS)).as("destroy is answered by its future, not an event").isNull();
+    }
+
+    @Test
+    void adoptAfterARestartTakesBackLiveDomainsAndCleansTheRest() throws Exception {
+        int paused = domid(driver.create(spec("m1")).join());
+        int running = domid(driver.create(spec("m2")).join());
+        int gone = domid(driver.create(spec("m3")).join());
+        driver.unpause("m2").join();
+        driver.close(); // the daemon dies; its domains live on
+
+        // Half-made: recorded, built by xl, but the daemon died before it noted the domid.
+        new RecordStore(tmp.resolve("state/domains")).create(new XenDomainRecord(1, "m4", "hello", "xenops-m4",
+                kernel.toString(), 4, 1, "", null, 0, null, null));
+        int halfMade = xl.build("xenops-m4");
+        // Gone while nobody watched.
+        xl.gone(gone);
+        xl.byName.remove("xenops-m3");
+
+        driver = newDriver(config);
+        List<DomainInfo> adopted = driver.adopt().join();
+        assertThat(adopted).extracting(DomainInfo::id, DomainInfo::state)
+                .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple("m1", DomainState.PAUSED),
+                        org.assertj.core.groups.Tuple.tuple("m2", DomainState.RUNNING));
+        assertThat(fakeXen.get(halfMade)).as("half-made domain destroyed").isNull();
+        assertThat(tmp.resolve("state/domains/m4")).doesNotExist();
+        assertThat(tmp.resolve("state/domains/m3")).doesNotExist();
+        assertThat(xl.creates()).isEqualTo(3);
+
+        // The adopted domains are fully reconnected: hypercalls, XenStore watch, console.
+        driver.unpause("m1").join();
+        assertThat(fakeXen.get(paused).paused()).isFalse();
+        try (XenStoreClient guest = XenStoreClient.open(server.connectAsDomain(running))) {
+            guest.write("/local/domain/" + running + "/xenops/out/0", "RESULT r1 after restart").join();
+        }
+        assertThat(nextGuestMessage()).isEqualTo(new GuestMessage.Result("r1", "after restart"));
+        consoles.tty(paused).guestPrints("PONG c1");
+        assertThat(nextGuestMessage()).isEqualTo(new GuestMessage.Pong("c1"));
+        fakeXen.shutdown(running, XenDomainInfo.ShutdownReason.POWEROFF);
+        server.releaseDomain(running);
+        assertThat(next(DomainEvent.Exited.class).id()).isEqualTo("m2");
+    }
+
+    @Test
+    void badIdsAndDuplicatesAreRefused() {
+        assertThatThrownBy(() -> driver.create(spec("-bad")).join()).hasCauseInstanceOf(DriverException.class);
+        driver.create(spec("n1")).join();
+        assertThatThrownBy(() -> driver.create(spec("n1")).join()).hasCauseInstanceOf(DriverException.class)
+                .hasMessageContaining("exists");
+        assertThat(xl.creates()).isEqualTo(1);
+    }
+
+    private void awaitGone(String id, int domid) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (System.nanoTime() < deadline && Files.exists(tmp.resolve("state/domains/" + id))) Thread.sleep(10);
+        assertThat(tmp.resolve("state/domains/" + id)).doesNotExist();
+        assertThat(fakeXen.get(domid)).isNull();
+        assertThat(driver.list()).extracting(DomainInfo::id).doesNotContain(id);
+        assertThat(dom0.exists("/local/domain/" + domid).join()).isFalse();
+    }
+}
