@@ -80,6 +80,21 @@ class SpawnCommandTest {
     }
 
     @Test
+    void textFromTheDaemonOrGuestCannotReachTheTerminalRaw() {
+        answer(201, "application/json", """
+                {"id":"vm-3f9c2a7b1d04","image":"hello","state":"running","created_at":"2026-11-26T23:29:58Z",
+                 "result":"two\\nlines\\u001b[2J","timings":{"path":"warm\\u001b]0;x\\u0007","resumed_us":1}}""");
+
+        Result r = WireMockCli.cli(wm).run("spawn", "hello");
+
+        assertThat(r.out()).isEqualTo("""
+                vm-3f9c2a7b1d04 running
+                resumed 0.001 ms (warm\\x1b]0;x\\x07)
+                result: two\\nlines\\x1b[2J
+                """);
+    }
+
+    @Test
     void quietPrintsOnlyTheIdForShellVariables() {
         answer(201, "application/json", SPAWNED_WARM);
 

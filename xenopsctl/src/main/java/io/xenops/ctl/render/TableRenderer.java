@@ -31,7 +31,7 @@ public final class TableRenderer implements Renderer {
         // First line "id state" so `read id state` works on it.
         out.println(Text.cell(vm.id()) + " " + Text.cell(vm.state()));
         if (vm.timings() != null) {
-            out.println(Formats.spawnSummary(vm.timings()));
+            out.println(Text.cell(Formats.spawnSummary(vm.timings())));
         }
         if (vm.result() != null) {
             out.println("result: " + Text.cell(vm.result()));
