@@ -4,6 +4,8 @@ import io.xenops.daemon.config.ConfigException;
 import io.xenops.daemon.config.DaemonConfig;
 import io.xenops.driver.Driver;
 import io.xenops.driver.DriverException;
+import io.xenops.driver.libvirt.LibvirtConfig;
+import io.xenops.driver.libvirt.LibvirtDriver;
 import io.xenops.driver.qemu.AccelChoice;
 import io.xenops.driver.qemu.QemuConfig;
 import io.xenops.driver.qemu.QemuDriver;
@@ -21,8 +23,19 @@ public class Drivers {
         return switch (config.driver()) {
             case "sim" -> new Selected(new SimDriver(SimDriver.Faults.none()), "none");
             case "qemu", "auto" -> qemu(config, images);
+            case "libvirt" -> libvirt(config);
             default -> throw new ConfigException("driver '" + config.driver() + "' is not available in this build");
         };
+    }
+
+    private static Selected libvirt(DaemonConfig config) {
+        try {
+            // Connects at once, so a missing libvirtd is a start-up error, not a failed first spawn.
+            LibvirtDriver d = new LibvirtDriver(LibvirtConfig.defaults(config.libvirtUri(), config.stateDir().resolve("libvirt")));
+            return new Selected(d, "libvirt " + config.libvirtUri());
+        } catch (DriverException e) {
+            throw new ConfigException("libvirt at " + config.libvirtUri() + ": " + e.getMessage());
+        }
     }
 
     private static Selected qemu(DaemonConfig config, List<Image> images) {

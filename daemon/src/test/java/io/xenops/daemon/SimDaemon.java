@@ -41,7 +41,7 @@ final class SimDaemon implements AutoCloseable {
             Files.write(dir.resolve("kernel.elf"), new byte[] {0x7f, 'E', 'L', 'F'});
         }
         DaemonConfig cfg = new DaemonConfig("127.0.0.1", 0, state, List.of(images), "sim", "auto", "qemu", pools, 16,
-                coldSpawn, 2, Duration.ofSeconds(2), Duration.ofSeconds(2), 4096, tokensFile, unixSocket, null);
+                coldSpawn, 2, Duration.ofSeconds(2), Duration.ofSeconds(2), 4096, tokensFile, unixSocket, null, "test:///default");
         sim = new SimDriver(faults);
         daemon = new Daemon(cfg, new Drivers() {
             @Override

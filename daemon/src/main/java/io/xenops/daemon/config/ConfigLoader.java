@@ -21,7 +21,7 @@ import java.util.function.Function;
 public final class ConfigLoader {
     static final List<String> KEYS = List.of("listen", "state_dir", "images_dir", "driver", "accel", "qemu",
             "pool", "max_vms", "cold_spawn", "build_concurrency", "boot_timeout_ms", "ready_timeout_ms",
-            "max_body_bytes", "tokens_file", "unix_socket", "webhook_secret_file");
+            "max_body_bytes", "tokens_file", "unix_socket", "webhook_secret_file", "libvirt_uri");
 
     private final Map<String, String> env;
 
@@ -30,7 +30,7 @@ public final class ConfigLoader {
     public static String usage() {
         return """
                 usage: xenopsd [--config FILE] [--listen HOST:PORT] [--state-dir DIR] [--images-dir DIR]...
-                               [--driver auto|qemu|sim] [--accel auto|kvm|tcg] [--qemu PATH]
+                               [--driver auto|qemu|libvirt|sim] [--libvirt-uri URI] [--accel auto|kvm|tcg] [--qemu PATH]
                                [--pool IMAGE=N[,IMAGE=N...]] [--max-vms N] [--cold-spawn true|false]
                                [--build-concurrency N] [--boot-timeout-ms N] [--ready-timeout-ms N]
                                [--max-body-bytes N] [--tokens-file FILE] [--unix-socket PATH]
@@ -105,7 +105,7 @@ public final class ConfigLoader {
         Path stateDir = Path.of(last(v, "state_dir", defaultState)).toAbsolutePath();
         List<Path> imageDirs = v.getOrDefault("images_dir", List.of()).stream().filter(s -> !s.isBlank())
                 .map(s -> Path.of(s).toAbsolutePath()).toList();
-        String driver = oneOf("driver", last(v, "driver", "auto"), List.of("auto", "qemu", "sim"));
+        String driver = oneOf("driver", last(v, "driver", "auto"), List.of("auto", "qemu", "libvirt", "sim"));
         String accel = oneOf("accel", last(v, "accel", "auto"), List.of("auto", "kvm", "tcg"));
         String qemu = last(v, "qemu", "qemu-system-x86_64");
         Map<String, Integer> pools = new LinkedHashMap<>();
@@ -138,7 +138,8 @@ public final class ConfigLoader {
         return new DaemonConfig(host, port, stateDir, imageDirs, driver, accel, qemu, pools, maxVms, cold, conc, boot,
                 ready, body, tokens.isEmpty() ? null : Path.of(tokens).toAbsolutePath(),
                 unix.isEmpty() ? null : Path.of(unix).toAbsolutePath(),
-                last(v, "webhook_secret_file", "").isEmpty() ? null : Path.of(last(v, "webhook_secret_file", "")).toAbsolutePath());
+                last(v, "webhook_secret_file", "").isEmpty() ? null : Path.of(last(v, "webhook_secret_file", "")).toAbsolutePath(),
+                last(v, "libvirt_uri", "qemu:///system"));
     }
 
     private static String last(Map<String, List<String>> v, String key, String dflt) {

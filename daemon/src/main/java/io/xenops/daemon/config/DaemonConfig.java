@@ -25,12 +25,13 @@ import java.util.Objects;
  * @param tokensFile      bearer tokens for the TCP listener, or null for an open API (loopback only)
  * @param unixSocket      an extra listener on a unix socket, guarded by its file permissions, or null
  * @param webhookSecretFile HMAC key for signing webhook deliveries, or null for unsigned
+ * @param libvirtUri      the libvirt connection for driver=libvirt (qemu:///system, xen:///system, ...)
  */
 public record DaemonConfig(String listenHost, int listenPort, Path stateDir, List<Path> imageDirs, String driver,
                            String accel, String qemuBinary, Map<String, Integer> poolTargets, int maxVms,
                            boolean coldSpawn, int buildConcurrency, Duration bootTimeout, Duration readyTimeout,
                            int maxBodyBytes, Path tokensFile, Path unixSocket,
-                           Path webhookSecretFile) {
+                           Path webhookSecretFile, String libvirtUri) {
     public DaemonConfig {
         Objects.requireNonNull(listenHost);
         Objects.requireNonNull(stateDir);
