@@ -16,19 +16,30 @@ import java.nio.file.StandardOpenOption;
 public final class PtyConsoleConnector implements ConsoleConnector {
     @Override
     public Link open(Path tty) throws IOException {
-        FileChannel ch = FileChannel.open(tty, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        InputStream in = Channels.newInputStream(ch);
-        OutputStream out = Channels.newOutputStream(ch);
+        // Two channels, not one: FileChannel serialises read and write on one lock, so a reader blocked
+        // waiting for guest output would hold every command back (seen in dom0: ARGS never left).
+        FileChannel reader = FileChannel.open(tty, StandardOpenOption.READ);
+        FileChannel writer;
+        try {
+            writer = FileChannel.open(tty, StandardOpenOption.WRITE);
+        } catch (IOException e) {
+            reader.close();
+            throw e;
+        }
+        InputStream in = Channels.newInputStream(reader);
+        OutputStream out = Channels.newOutputStream(writer);
         return new Link() {
             @Override public InputStream in() { return in; }
 
             @Override public OutputStream out() { return out; }
 
             @Override public void close() {
-                try {
-                    ch.close();
-                } catch (IOException e) {
-                    // The pty is gone with its domain: nothing left to release.
+                for (FileChannel ch : new FileChannel[] {reader, writer}) {
+                    try {
+                        ch.close();
+                    } catch (IOException e) {
+                        // The pty is gone with its domain: nothing left to release.
+                    }
                 }
             }
         };

@@ -164,6 +164,20 @@ class XenDriverInDom0 {
             assertThat(exited.detail()).isEqualTo("guest exited with code 3");
             assertThat(driver.list()).isEmpty();
             assertThat(tmp.resolve("state2/domains/" + id)).doesNotExist();
+
+            String crashProperty = System.getProperty("xenops.crashKernel", "");
+            if (crashProperty.isBlank() || !Files.isRegularFile(Path.of(crashProperty))) {
+                fail("the crash test image is missing at '" + crashProperty + "' (set xenops.crashKernel)");
+            }
+            String cid = "itest3";
+            driver.create(new DomainSpec(cid, "crash", Path.of(crashProperty), 4, 1, "xenops.id=" + cid)).get(WAIT_SECONDS, TimeUnit.SECONDS);
+            driver.unpause(cid).get(10, TimeUnit.SECONDS);
+            await(DomainEvent.GuestSaid.class, e -> e.message() instanceof GuestMessage.Ready, "READY", driver, cid);
+            driver.send(cid, new GuestCommand.Args("c1", "panic")).get(10, TimeUnit.SECONDS);
+            DomainEvent.Exited crashed = await(DomainEvent.Exited.class, e -> e.id().equals(cid), "Exited", driver, cid);
+            assertThat(crashed.reason()).as("detail: %s", crashed.detail()).isEqualTo(DomainEvent.ExitReason.CRASHED);
+            assertThat(crashed.detail()).startsWith("PANIC");
+            assertThat(Path.of("/var/log/xen/console/guest-xenops-" + cid + ".log")).doesNotExist();
         } finally {
             driver.close();
         }
