@@ -4,8 +4,9 @@
 # rebuild the cached image.
 #
 # Protocol (all files in the job share; the host writes, the agent answers):
-#   boot.conf                  shell assignments: XENSTORED (path), SHARES ("tag:/path ..." read-only,
-#                              each mounted at the same path as on the host)
+#   boot.conf                  shell assignments: XENSTORED (path), SHARES ("tag:cache:/path ...":
+#                              read-only 9p, each mounted at the same path as on the host, in order,
+#                              with 9p cache mode 'loose' (immutable on the host) or 'none')
 #   state/ready                written once xenstored and xenconsoled are up (content: dom0 uptime)
 #   jobs/ID/command            a bash script; the host creates jobs/ID by rename, so it appears whole
 #   jobs/ID/timeout            seconds before the agent kills the command (124 like timeout(1))
@@ -43,9 +44,10 @@ SHARES=""
 [ -r "$T/boot.conf" ] && . "$T/boot.conf"
 
 for share in $SHARES; do
-  tag="${share%%:*}"; path="${share#*:}"
-  mkdir -p "$path"
-  mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288,ro,cache=loose "$tag" "$path" \
+  tag="${share%%:*}"; rest="${share#*:}"; cache="${rest%%:*}"; path="${rest#*:}"
+  # A share inside an earlier one already has its mount point (read-only) there.
+  [ -d "$path" ] || mkdir -p "$path"
+  mount -t 9p -o "trans=virtio,version=9p2000.L,msize=524288,ro,cache=$cache" "$tag" "$path" \
     || fatal "cannot mount share $tag at $path"
 done
 

@@ -9,7 +9,7 @@ import java.util.TreeMap;
 
 /**
  * How to start Java 25 inside dom0: the host's JDK and classpath, which dom0 sees at the same paths
- * through the 9p shares (see {@link SharedDirs}).
+ * through the 9p shares (see {@link Share} and {@link ClasspathSnapshot}).
  *
  * @param javaHome         the JDK, shared read-only
  * @param classpath        classpath entries, host paths

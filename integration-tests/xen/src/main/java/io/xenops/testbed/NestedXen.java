@@ -103,7 +103,7 @@ public final class NestedXen implements AutoCloseable {
 
     static List<String> qemuCommand(Dom0Image image, TestbedConfig config, Path jobShare) {
         List<Path> paths = new ArrayList<>(List.of(image.xen(), image.vmlinuz(), image.initrd(), jobShare));
-        paths.addAll(config.sharedDirs());
+        config.shares().forEach(share -> paths.add(share.dir()));
         for (Path path : paths) {
             // QEMU splits -initrd and -virtfs values on commas.
             if (path.toString().contains(",")) {
@@ -129,11 +129,10 @@ public final class NestedXen implements AutoCloseable {
                 // Multiboot modules: the dom0 kernel with its command line, then its initramfs.
                 "-initrd", image.vmlinuz() + " console=hvc0 earlyprintk=xen rdinit=/init," + image.initrd(),
                 "-virtfs", "local,path=" + jobShare + ",mount_tag=xenops-job,security_model=none,id=job"));
-        int i = 0;
-        for (Path dir : config.sharedDirs()) {
+        List<Share> shares = mountOrder(config.shares());
+        for (int i = 0; i < shares.size(); i++) {
             args.add("-virtfs");
-            args.add("local,path=" + dir + ",mount_tag=ro" + i + ",security_model=none,readonly=on,id=ro" + i);
-            i++;
+            args.add("local,path=" + shares.get(i).dir() + ",mount_tag=ro" + i + ",security_model=none,readonly=on,id=ro" + i);
         }
         return args;
     }
@@ -144,18 +143,21 @@ public final class NestedXen implements AutoCloseable {
         Files.createDirectories(share.resolve("state"));
         Files.copy(config.recipeDir().resolve("agent.sh"), share.resolve("agent.sh"), StandardCopyOption.REPLACE_EXISTING);
         Files.writeString(share.resolve("boot.conf"), "XENSTORED=" + config.xenstored().binary()
-                + "\nSHARES=\"" + tagged("ro", config.sharedDirs()) + "\"\n");
+                + "\nSHARES=\"" + sharesForAgent(config.shares()) + "\"\n");
     }
 
-    /** "ro0:/a ro1:/b" for boot.conf: the agent splits on spaces and the first colon. */
-    private static String tagged(String prefix, List<Path> dirs) {
+    /** Parents before children, so a share inside another one is mounted over it, not under it. */
+    static List<Share> mountOrder(List<Share> shares) {
+        return shares.stream().sorted(java.util.Comparator.comparingInt((Share s) -> s.dir().getNameCount())).toList();
+    }
+
+    /** "ro0:loose:/a ro1:none:/b" for boot.conf: tag, 9p cache mode, mount point (= host path). */
+    static String sharesForAgent(List<Share> shares) {
+        List<Share> ordered = mountOrder(shares);
         StringBuilder out = new StringBuilder();
-        for (int i = 0; i < dirs.size(); i++) {
-            String dir = dirs.get(i).toString();
-            if (dir.contains(" ") || dir.contains("\"") || dir.contains("$") || dir.contains("`")) {
-                throw new TestbedException("cannot share a path with a space or shell character into dom0: " + dir);
-            }
-            out.append(i == 0 ? "" : " ").append(prefix).append(i).append(':').append(dir);
+        for (int i = 0; i < ordered.size(); i++) {
+            out.append(i == 0 ? "" : " ").append("ro").append(i).append(':')
+                    .append(ordered.get(i).immutable() ? "loose" : "none").append(':').append(ordered.get(i).dir());
         }
         return out.toString();
     }

@@ -11,8 +11,8 @@ import java.util.Objects;
  * @param recipeDir     integration-tests/xen/testbed: build-image.sh, agent.sh, run-qemu.sh
  * @param workDir       where each boot gets its job share and console log (under target/)
  * @param xenstored     which XenStore daemon dom0 runs
- * @param sharedDirs    host directories dom0 mounts read-only over 9p, each at the same path as on the
- *                      host, so host paths (classpath, build output) work unchanged inside dom0
+ * @param shares        host directories dom0 mounts read-only over 9p, each at the same path as on the
+ *                      host, so host paths (JDK, classpath, build output) work unchanged inside dom0
  * @param memoryMiB     QEMU guest memory
  * @param cpus          QEMU vCPUs
  * @param dom0MemoryMiB Xen's dom0_mem
@@ -24,7 +24,7 @@ public record TestbedConfig(
         Path recipeDir,
         Path workDir,
         Xenstored xenstored,
-        List<Path> sharedDirs,
+        List<Share> shares,
         int memoryMiB,
         int cpus,
         int dom0MemoryMiB,
@@ -36,7 +36,7 @@ public record TestbedConfig(
         Objects.requireNonNull(recipeDir, "recipeDir");
         Objects.requireNonNull(workDir, "workDir");
         Objects.requireNonNull(xenstored, "xenstored");
-        sharedDirs = List.copyOf(sharedDirs);
+        shares = List.copyOf(shares);
         if (dom0MemoryMiB >= memoryMiB) {
             throw new IllegalArgumentException("dom0 needs less memory than the machine: " + dom0MemoryMiB + " >= " + memoryMiB);
         }
@@ -60,17 +60,17 @@ public record TestbedConfig(
     }
 
     public TestbedConfig withXenstored(Xenstored value) {
-        return new TestbedConfig(recipeDir, workDir, value, sharedDirs, memoryMiB, cpus, dom0MemoryMiB, bootTimeout,
+        return new TestbedConfig(recipeDir, workDir, value, shares, memoryMiB, cpus, dom0MemoryMiB, bootTimeout,
                 hardDeadline, qemuBinary);
     }
 
-    public TestbedConfig withSharedDirs(List<Path> value) {
+    public TestbedConfig withShares(List<Share> value) {
         return new TestbedConfig(recipeDir, workDir, xenstored, value, memoryMiB, cpus, dom0MemoryMiB, bootTimeout,
                 hardDeadline, qemuBinary);
     }
 
     public TestbedConfig withBootTimeout(Duration value) {
-        return new TestbedConfig(recipeDir, workDir, xenstored, sharedDirs, memoryMiB, cpus, dom0MemoryMiB, value,
+        return new TestbedConfig(recipeDir, workDir, xenstored, shares, memoryMiB, cpus, dom0MemoryMiB, value,
                 hardDeadline, qemuBinary);
     }
 

@@ -45,15 +45,24 @@ public final class XenTestbedExtension implements BeforeAllCallback, AfterAllCal
                 java = java.withSystemProperty(name, System.getProperty(name));
             }
         }
-        List<Path> roots = new ArrayList<>();
-        roots.add(Path.of(TestbedConfig.required("xenops.repo.root")));
-        String mavenRepo = System.getProperty("xenops.maven.repo");
-        if (mavenRepo != null && !mavenRepo.isBlank()) {
-            roots.add(Path.of(mavenRepo));
+        // dom0 reads the classpath from a snapshot that no concurrent host build can change, and the
+        // JDK, both cached in dom0; the repository (unikernel images, other build output) uncached.
+        Path snapshotDir;
+        try {
+            Files.createDirectories(base.workDir());
+            snapshotDir = Files.createTempDirectory(base.workDir(), "classpath-");
+        } catch (IOException e) {
+            throw new TestbedException("cannot create a classpath snapshot under " + base.workDir(), e);
         }
-        List<Path> needed = new ArrayList<>(java.classpath());
-        needed.add(java.javaHome());
-        TestbedConfig config = base.withXenstored(settings.xenstored()).withSharedDirs(SharedDirs.covering(needed, roots));
+        java = ClasspathSnapshot.of(java, snapshotDir);
+        Path repoRoot = Path.of(TestbedConfig.required("xenops.repo.root")).toAbsolutePath().normalize();
+        List<Share> shares = new ArrayList<>();
+        shares.add(new Share(repoRoot, false));
+        shares.add(new Share(snapshotDir.toAbsolutePath().normalize(), true));
+        if (!java.javaHome().startsWith(repoRoot)) {
+            shares.add(new Share(java.javaHome(), true));
+        }
+        TestbedConfig config = base.withXenstored(settings.xenstored()).withShares(shares);
 
         NestedXen xen = NestedXen.boot(image.image(), config);
         record(config, testClass, image, xen);

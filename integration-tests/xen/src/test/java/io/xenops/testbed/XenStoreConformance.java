@@ -13,7 +13,8 @@ import org.opentest4j.TestAbortedException;
 /**
  * xenstore-client's conformance suite (its plain-Java runner, ConformanceMain) against the real
  * xenstored inside dom0, each check replayed as a host-side dynamic test. The runner prints one line
- * per check ("PASS name (N ms)", "FAIL name: detail", "SKIP name: detail") and a summary.
+ * per check ("PASS name (N ms)", "FAIL name: detail", "SKIP name: detail") and a summary. dom0 has
+ * xenstore-utils on its PATH, so the interop checks against Xen's own C tools run too.
  */
 final class XenStoreConformance {
 
@@ -24,7 +25,7 @@ final class XenStoreConformance {
     }
 
     static Stream<DynamicNode> against(Dom0Suite dom0, String path) {
-        CommandResult r = dom0.xen().run(dom0.java().commandLine(MAIN, List.of("--socket", path)), Duration.ofMinutes(10));
+        CommandResult r = dom0.xen().run(dom0.java().commandLine(MAIN, List.of("--socket", path, "--capabilities", "XENSTORE_TOOLS")), Duration.ofMinutes(10));
         System.out.println("xenstore conformance against " + path + " in dom0: " + r.describe());
         List<DynamicNode> tests = new ArrayList<>();
         int failed = 0;
