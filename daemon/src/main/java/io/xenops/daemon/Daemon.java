@@ -23,9 +23,13 @@ import io.xenops.daemon.config.DaemonConfig;
 import io.xenops.daemon.state.StateStore;
 import io.xenops.daemon.vm.VmService;
 import io.xenops.driver.Driver;
-import io.xenops.image.DirectoryImageStore;
-import io.xenops.image.Image;
-import io.xenops.image.ImageStore;
+import io.xenops.daemon.images.ImageCatalog;
+import io.xenops.daemon.images.ImageService;
+import io.xenops.image.oci.ImageTransfer;
+import io.xenops.image.oci.RegistryClient;
+import io.xenops.image.oci.RegistryOptions;
+import io.xenops.image.store.CasImageStore;
+import io.xenops.image.store.StoreOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,6 +54,8 @@ public final class Daemon implements AutoCloseable {
     private VmService service;
     private ApiServer api;
     private Context ctx;
+    private CasImageStore store;
+    private ImageTransfer transfer;
     private Metrics metrics;
     private WebhookDispatcher webhooks;
     private final SdNotify sdNotify = new SdNotify(System.getenv());
@@ -69,15 +75,21 @@ public final class Daemon implements AutoCloseable {
         } catch (IOException e) {
             return Future.failedFuture(e);
         }
-        ImageStore images = new DirectoryImageStore();
-        for (Path dir : config.imageDirs()) {
-            List<Image> got = images.importBundled(dir);
-            LOG.log(System.Logger.Level.INFO, "imported {0} image(s) from {1}: {2}", got.size(), dir,
-                    got.stream().map(Image::name).toList());
+        // The store refuses to remove or collect what a pool or a VM needs; the VM service keeps this set.
+        java.util.Set<String> inUse = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        ImageCatalog images = new ImageCatalog();
+        try {
+            store = new CasImageStore(config.stateDir().resolve("images"),
+                    StoreOptions.defaults().withInUse(img -> inUse.contains(img.name())));
+            transfer = new ImageTransfer(store, new RegistryClient(RegistryOptions.defaults()));
+        } catch (RuntimeException e) {
+            return Future.failedFuture(e);
         }
-        if (images.list().isEmpty()) LOG.log(System.Logger.Level.WARNING, "no images: pass --images-dir");
         Drivers.Selected sel;
         try {
+            // Bundled images are imported before anything else runs; the catalog is then the spawn path's view.
+            new ImageService(null, null, store, transfer, images, null, null, x -> { }, n -> false).startBlocking(config.imageDirs());
+            if (images.list().isEmpty()) LOG.log(System.Logger.Level.WARNING, "no images: pass --images-dir");
             sel = drivers.create(config, images.list());
         } catch (RuntimeException e) {
             return Future.failedFuture(e);
@@ -108,8 +120,10 @@ public final class Daemon implements AutoCloseable {
                     event.equals("filled") ? new WebhookEvent.Pool(event, image, clock.instant())
                             : new WebhookEvent.Vm(event, subject, image, clock.instant()));
             TaskRegistry tasks = new TaskRegistry(1_000, events, clock);
-            service = new VmService(vertx, ctx, driver, state, images, config, clock, events, tasks, metrics, notifier);
-            api = new ApiServer(vertx, service, events, mapper, config, clock, sel.accel(), tokens,
+            service = new VmService(vertx, ctx, driver, state, images, config, clock, events, tasks, metrics, notifier, inUse);
+            ImageService imageService = new ImageService(vertx, ctx, store, transfer, images, tasks, events, service::imagesChanged,
+                    inUse::contains);
+            api = new ApiServer(vertx, service, imageService, events, mapper, config, clock, sel.accel(), tokens,
                     new RateLimiter(System::nanoTime), metrics);
             service.start()
                     .compose(x -> api.start(ctx, contract))
@@ -176,6 +190,8 @@ public final class Daemon implements AutoCloseable {
             LOG.log(System.Logger.Level.WARNING, "state store: " + e.getMessage());
         }
         if (io != null) io.close();
+        if (transfer != null) transfer.close();
+        if (store != null) store.close();
         vertx = null;
     }
 }

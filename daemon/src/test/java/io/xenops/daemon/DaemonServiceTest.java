@@ -249,6 +249,65 @@ class DaemonServiceTest {
     }
 
     @Test
+    void imagesCanBeImportedInspectedRemovedAndCollected() throws Exception {
+        start(Map.of("hello", 1), SimDriver.Faults.none());
+        Path dir = Files.createTempDirectory("img");
+        Files.writeString(dir.resolve("manifest.json"), "{\"name\":\"third\",\"version\":\"1.0\",\"memory_mib\":4,\"vcpus\":1,"
+                + "\"boot_modes\":[\"pvh\",\"pv\"],\"cmdline\":\"\",\"readiness\":\"console\"}");
+        JsonNode imported = d.json("POST", "/v1/images/imports", "{\"kernel_path\":\"" + SimDaemon.kernel().toAbsolutePath()
+                + "\",\"manifest_path\":\"" + dir.resolve("manifest.json") + "\"}", 201);
+        assertThat(imported.get("name").asText()).isEqualTo("third");
+        assertThat(imported.get("digest").asText()).startsWith("sha256:");
+        JsonNode details = d.json("GET", "/v1/images/third", null, 200);
+        assertThat(details.get("boot_modes").findValuesAsText("")).isEmpty();
+        assertThat(details.get("boot_modes").toString()).contains("pvh");
+        // A new image gets a pool, and spawns from it like any other.
+        SimDaemon.eventually(() -> d.poolReady("third") >= 0);
+        assertThat(d.json("POST", "/v1/vms", "{\"image\":\"third\",\"wait\":\"ready\"}", 201).get("image").asText()).isEqualTo("third");
+        // In use (a pool with a target, a running VM): removal is refused.
+        HttpResponse<String> busy = d.send("DELETE", "/v1/images/hello", null);
+        assertThat(busy.statusCode()).isEqualTo(409);
+        assertThat(busy.body()).contains("urn:xenops:problem:conflict");
+        // A bad file is refused with the reason, and the store is unchanged.
+        Files.writeString(dir.resolve("bad.elf"), "not an elf");
+        HttpResponse<String> bad = d.send("POST", "/v1/images/imports", "{\"kernel_path\":\"" + dir.resolve("bad.elf")
+                + "\",\"manifest_path\":\"" + dir.resolve("manifest.json") + "\"}");
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(d.json("GET", "/v1/images", null, 200).get("images").findValuesAsText("name")).containsExactlyInAnyOrder("hello", "other", "third");
+        // Unused: set its pool to zero, destroy its VMs, then it can go, and gc frees its blobs.
+        d.json("PUT", "/v1/pools/other", "{\"target\":0}", 200);
+        SimDaemon.eventually(() -> d.poolReady("other") == 0);
+        SimDaemon.eventually(() -> {
+            try {
+                return d.send("DELETE", "/v1/images/other", null).statusCode() == 204;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        assertThat(d.send("GET", "/v1/images/other", null).statusCode()).isEqualTo(404);
+        JsonNode gc = d.json("POST", "/v1/images/gc", "{\"budget_bytes\":0}", 200);
+        assertThat(gc.has("bytes_used")).isTrue();
+        assertThat(d.json("GET", "/v1/images", null, 200).get("images").findValuesAsText("name")).contains("hello", "third");
+    }
+
+    @Test
+    void aPullFromAnUnreachableRegistryIsAFailedTaskWithAReason() throws Exception {
+        start(Map.of("hello", 0), SimDriver.Faults.none());
+        String task = d.json("POST", "/v1/images/pulls", "{\"reference\":\"127.0.0.1:1/xenops/hello:1.0\"}", 202).get("id").asText();
+        SimDaemon.eventually(() -> {
+            try {
+                return d.json("GET", "/v1/tasks/" + task, null, 200).get("state").asText().equals("failed");
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        JsonNode t = d.json("GET", "/v1/tasks/" + task, null, 200);
+        assertThat(t.at("/error/type").asText()).isEqualTo("urn:xenops:problem:driver-failure");
+        assertThat(t.at("/error/detail").asText()).contains("registry");
+        assertThat(d.send("POST", "/v1/images/pulls", "{\"reference\":\"not a reference\"}").statusCode()).isEqualTo(400);
+    }
+
+    @Test
     void aNonLoopbackListenerWithoutTokensIsRefused() {
         assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(new String[] {"--listen", "0.0.0.0:8470", "--state-dir", "/tmp/x"}))
                 .isInstanceOf(ConfigException.class).hasMessageContaining("tokens_file");

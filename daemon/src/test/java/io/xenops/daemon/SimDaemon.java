@@ -38,7 +38,7 @@ final class SimDaemon implements AutoCloseable {
             Path dir = Files.createDirectories(images.resolve(name));
             Files.writeString(dir.resolve("manifest.json"), "{\"name\":\"" + name
                     + "\",\"version\":\"0.1.0\",\"memory_mib\":8,\"vcpus\":1,\"boot_modes\":[\"pvh\"],\"cmdline\":\"\",\"readiness\":\"console\"}");
-            Files.write(dir.resolve("kernel.elf"), new byte[] {0x7f, 'E', 'L', 'F'});
+            Files.copy(kernel(), dir.resolve("kernel.elf"));
         }
         DaemonConfig cfg = new DaemonConfig("127.0.0.1", 0, state, List.of(images), "sim", "auto", "qemu", pools, 16,
                 coldSpawn, 2, Duration.ofSeconds(2), Duration.ofSeconds(2), 4096, tokensFile, unixSocket, null, "test:///default");
@@ -49,6 +49,15 @@ final class SimDaemon implements AutoCloseable {
         });
         daemon.start().toCompletionStage().toCompletableFuture().get();
         base = "http://127.0.0.1:" + daemon.port();
+    }
+
+    /** A real unikernel ELF: the image store checks boot notes even when the hypervisor is simulated. */
+    static Path kernel() {
+        Path k = Path.of(System.getProperty("xenops.kernel", "../unikernel/target/images/hello/kernel.elf"));
+        if (!Files.isRegularFile(k)) {
+            throw new AssertionError(k.toAbsolutePath() + " is missing: build the unikernel module first (mvn -pl unikernel package)");
+        }
+        return k;
     }
 
     HttpResponse<String> send(String method, String path, String body) throws Exception {

@@ -71,6 +71,7 @@ public final class ApiServer {
 
     private final Vertx vertx;
     private final VmService service;
+    private final io.xenops.daemon.images.ImageService images;
     private final EventLog events;
     private final Json json;
     private final DaemonConfig config;
@@ -87,10 +88,12 @@ public final class ApiServer {
     private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
     private final java.util.List<Runnable> drainWaiters = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-    public ApiServer(Vertx vertx, VmService service, EventLog events, ObjectMapper mapper, DaemonConfig config,
-                     Clock clock, String accel, Tokens tokens, RateLimiter limiter, Metrics metrics) {
+    public ApiServer(Vertx vertx, VmService service, io.xenops.daemon.images.ImageService images, EventLog events,
+                     ObjectMapper mapper, DaemonConfig config, Clock clock, String accel, Tokens tokens,
+                     RateLimiter limiter, Metrics metrics) {
         this.vertx = vertx;
         this.service = service;
+        this.images = images;
         this.events = events;
         this.json = new Json(mapper);
         this.config = config;
@@ -120,6 +123,29 @@ public final class ApiServer {
         }));
         ops.put("listImages", new Operation(Scope.READ, rc -> ok(rc, 200, json.images(service.images()))));
         ops.put("invoke", new Operation(Scope.SPAWN, this::invoke));
+        ops.put("getImage", new Operation(Scope.READ, rc -> reply(rc, images.inspect(rc.pathParam("image")),
+                d -> ok(rc, 200, json.imageDetails(d)))));
+        ops.put("deleteImage", new Operation(Scope.ADMIN, rc -> reply(rc, images.remove(rc.pathParam("image")),
+                v -> rc.response().setStatusCode(204).end())));
+        ops.put("importImage", new Operation(Scope.ADMIN, rc -> {
+            JsonObject body = validatedBody(rc);
+            reply(rc, images.importFiles(java.nio.file.Path.of(body.getString("kernel_path")),
+                    java.nio.file.Path.of(body.getString("manifest_path"))), i -> ok(rc, 201, json.image(i)));
+        }));
+        ops.put("pullImage", new Operation(Scope.ADMIN, rc -> {
+            JsonObject body = validatedBody(rc);
+            var task = images.pull(body.getString("reference"), body.getString("name"));
+            rc.response().putHeader(HttpHeaders.LOCATION, "/v1/tasks/" + task.id());
+            ok(rc, 202, json.task(task, this::problemJson));
+        }));
+        ops.put("pushImage", new Operation(Scope.ADMIN, rc -> {
+            JsonObject body = validatedBody(rc);
+            var task = images.push(rc.pathParam("image"), body.getString("reference"));
+            rc.response().putHeader(HttpHeaders.LOCATION, "/v1/tasks/" + task.id());
+            ok(rc, 202, json.task(task, this::problemJson));
+        }));
+        ops.put("gcImages", new Operation(Scope.ADMIN, rc -> reply(rc,
+                images.gc(validatedBody(rc).getLong("budget_bytes")), g -> ok(rc, 200, json.gc(g)))));
         ops.put("getEvents", new Operation(Scope.READ, this::getEvents));
         ops.put("streamEvents", new Operation(Scope.READ, this::streamEvents));
         ops.put("listTasks", new Operation(Scope.READ, rc -> ok(rc, 200, json.tasks(service.tasks(), this::problemJson))));

@@ -107,6 +107,10 @@ final class Json {
         switch (t.result()) {
             case VmView v -> n.set("result", vm(v));
             case PoolView p -> n.set("result", pool(p));
+            case Image i -> n.set("result", image(i));
+            case io.xenops.image.oci.ImageTransfer.PushResult r -> n.set("result", mapper.createObjectNode()
+                    .put("reference", r.reference()).put("manifest_digest", r.manifestDigest())
+                    .put("bytes_uploaded", r.bytesUploaded()));
             case null, default -> { }
         }
         if (t.error() != null) n.set("error", problem.apply(t.error()));
@@ -136,6 +140,43 @@ final class Json {
         ArrayNode a = n.putArray("pools");
         ps.forEach(p -> a.add(pool(p)));
         return n;
+    }
+
+    ObjectNode image(Image i) {
+        ObjectNode o = mapper.createObjectNode();
+        o.put("name", i.name());
+        o.put("version", i.version());
+        o.put("digest", i.digest());
+        o.put("memory_mib", i.memoryMiB());
+        o.put("vcpus", i.vcpus());
+        ArrayNode m = o.putArray("boot_modes");
+        for (BootMode b : i.bootModes()) m.add(b.name().toLowerCase(Locale.ROOT));
+        o.put("size_bytes", i.sizeBytes());
+        return o;
+    }
+
+    ObjectNode imageDetails(io.xenops.image.store.ImageDetails d) {
+        ObjectNode o = image(d.image());
+        o.put("ref", d.ref());
+        o.put("config_digest", d.configDigest());
+        o.put("cmdline", d.image().cmdline());
+        o.put("created", d.created() == null ? null : d.created().toString());
+        o.put("last_used", d.lastUsed() == null ? null : d.lastUsed().toString());
+        o.put("pinned", d.pinned());
+        o.put("source", d.source());
+        return o;
+    }
+
+    ObjectNode gc(io.xenops.image.store.GcResult g) {
+        ObjectNode o = mapper.createObjectNode();
+        ArrayNode e = o.putArray("evicted");
+        g.evicted().forEach(e::add);
+        o.put("blobs_removed", g.blobsRemoved());
+        o.put("bytes_freed", g.bytesFreed());
+        o.put("bytes_used", g.bytesUsed());
+        o.put("budget_bytes", g.budgetBytes());
+        o.put("within_budget", g.withinBudget());
+        return o;
     }
 
     ObjectNode images(List<Image> is) {

@@ -67,6 +67,8 @@ public final class VmService {
     /** The pool-fill task of each image, while one runs. */
     private final Map<String, Task> fills = new HashMap<>();
     private final Map<String, String> poolCallbacks = new HashMap<>();
+    /** Images a pool or a VM needs, read by the image store (from other threads) to refuse removal and gc. */
+    private final java.util.Set<String> imagesInUse;
     private final Map<String, Vm> vms = new HashMap<>();
     private final Map<String, Pool<Vm>> pools = new TreeMap<>();
     private int buildsInFlight;
@@ -74,7 +76,9 @@ public final class VmService {
     private boolean stopping;
 
     public VmService(Vertx vertx, Context ctx, Driver driver, StateStore state, ImageStore images, DaemonConfig config,
-                     Clock clock, EventLog events, TaskRegistry tasks, Metrics metrics, Notifier notifier) {
+                     Clock clock, EventLog events, TaskRegistry tasks, Metrics metrics, Notifier notifier,
+                     java.util.Set<String> imagesInUse) {
+        this.imagesInUse = imagesInUse;
         this.vertx = vertx;
         this.ctx = ctx;
         this.driver = driver;
@@ -182,7 +186,31 @@ public final class VmService {
         return d.transform(ar -> Future.fromCompletionStage(state.remove(id), ctx));
     }
 
+    /** The image store changed: a pool for every image, none for images that are gone (and idle). */
+    public void imagesChanged(List<Image> now) {
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (Image i : now) {
+            names.add(i.name());
+            if (!pools.containsKey(i.name())) {
+                addPool(i.name());
+                kick(pools.get(i.name()));
+            }
+        }
+        pools.keySet().removeIf(name -> !names.contains(name) && pools.get(name).readyCount() == 0
+                && pools.get(name).building() == 0);
+        recomputeInUse();
+    }
+
+    private void recomputeInUse() {
+        java.util.Set<String> used = new java.util.HashSet<>();
+        for (Pool<Vm> p : pools.values()) if (p.target() > 0 || p.readyCount() > 0 || p.building() > 0) used.add(p.image());
+        for (Vm vm : vms.values()) if (!vm.phase.gone()) used.add(vm.image);
+        imagesInUse.retainAll(used);
+        imagesInUse.addAll(used);
+    }
+
     private void addPool(String image) {
+        if (pools.containsKey(image)) return;
         Pool<Vm> pool = new Pool<>(image, config.poolTargetFor(image));
         pools.put(image, pool);
         metrics.gauge("xenops.pool.ready", "Paused VMs ready to spawn", pool, Pool::readyCount, "image", image);
@@ -484,6 +512,7 @@ public final class VmService {
 
     /** Starts builds up to the pool's deficit and the global limits, and trims a pool over its target. */
     private void kick(Pool<Vm> pool) {
+        recomputeInUse();
         if (stopping) return;
         List<Vm> surplus = pool.surplus();
         for (Vm extra : surplus) {
@@ -540,6 +569,7 @@ public final class VmService {
                 .compose(v -> Future.fromCompletionStage(state.remove(vm.id), ctx))
                 .onComplete(ar -> {
                     vms.remove(vm.id);
+                    recomputeInUse();
                     if (wasVisible) events.publish("vm.destroyed", vm.id);
                     if (ar.failed()) LOG.log(System.Logger.Level.ERROR, "destroy of " + vm.id + " failed", ar.cause());
                 });

@@ -31,7 +31,7 @@ class ContractTest {
 
     @Test
     void everyOperationHasAHandlerAndEveryHandlerAnOperation() {
-        ApiServer api = new ApiServer(null, null, null, new ObjectMapper(), null, Clock.systemUTC(), "none", null, null, null);
+        ApiServer api = new ApiServer(null, null, null, null, new ObjectMapper(), null, Clock.systemUTC(), "none", null, null, null);
         assertThat(api.operations().keySet()).containsExactlyInAnyOrderElementsOf(specOperations());
     }
 
