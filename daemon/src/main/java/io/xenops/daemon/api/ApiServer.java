@@ -174,6 +174,7 @@ public final class ApiServer {
             server = vertx.createHttpServer(new HttpServerOptions()
                     .setHost(config.listenHost()).setPort(config.listenPort())
                     .setTcpNoDelay(true).setCompressionSupported(false));
+            server.invalidRequestHandler(this::invalidRequest);
             Future<HttpServer> tcp = server.requestHandler(router).listen();
             if (config.unixSocket() == null) return tcp;
             return tcp.compose(s -> {
@@ -323,6 +324,9 @@ public final class ApiServer {
     /** Server-Sent Events; a client resumes with Last-Event-ID. A slow client is cut off, not buffered for. */
     private void streamEvents(RoutingContext rc) {
         String lastId = rc.request().getHeader("Last-Event-ID");
+        if (lastId != null && !lastId.matches("[0-9]{1,18}")) {
+            throw new XenopsException.InvalidRequest("Last-Event-ID must be an event id, got '" + lastId + "'");
+        }
         long since = lastId != null ? Long.parseLong(lastId) : queryLong(rc, "since", -1);
         HttpServerResponse res = rc.response().setChunked(true)
                 .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream")
@@ -371,7 +375,10 @@ public final class ApiServer {
 
     private static long queryLong(RoutingContext rc, String name, long dflt) {
         String v = rc.request().getParam(name);
-        return v == null ? dflt : Long.parseLong(v); // validated by the contract already
+        if (v == null) return dflt;
+        // The contract's validator coerces loosely ("+-1" passes); the edge is strict.
+        if (!v.matches("-?[0-9]{1,18}")) throw new XenopsException.InvalidRequest(name + " must be an integer, got '" + v + "'");
+        return Long.parseLong(v);
     }
 
     private static JsonObject validatedBody(RoutingContext rc) {
@@ -390,6 +397,30 @@ public final class ApiServer {
     }
 
     // ---------------------------------------------------------------- plumbing
+
+    /** Requests Netty could not decode never reach the router; they still get a problem document. */
+    private void invalidRequest(io.vertx.core.http.HttpServerRequest req) {
+        Throwable cause = req.decoderResult() == null ? null : req.decoderResult().cause();
+        String name = cause == null ? "" : cause.getClass().getSimpleName();
+        Problems.Kind kind = name.contains("TooLongHttpLine") || name.contains("TooLongUri")
+                ? new Problems.Kind(414, Problems.PREFIX + "uri-too-long", "URI too long")
+                : name.contains("TooLongHttpHeader")
+                        ? new Problems.Kind(431, Problems.PREFIX + "headers-too-large", "Request headers too large")
+                        : Problems.INVALID;
+        metrics.failure(kind.type().substring(Problems.PREFIX.length()));
+        ObjectNode n = json.mapper().createObjectNode();
+        n.put("type", kind.type());
+        n.put("title", kind.title());
+        n.put("status", kind.status());
+        n.put("detail", cause == null ? "the request is not valid HTTP" : "the request could not be read: " + cause.getMessage());
+        try {
+            req.response().setStatusCode(kind.status()).putHeader(HttpHeaders.CONTENT_TYPE, "application/problem+json")
+                    .putHeader(HttpHeaders.CONNECTION, "close").end(Buffer.buffer(json.mapper().writeValueAsBytes(n)))
+                    .onComplete(v -> req.connection().close());
+        } catch (JsonProcessingException e) {
+            req.connection().close();
+        }
+    }
 
     private void begin(RoutingContext rc) {
         rc.put(T0, System.nanoTime());
@@ -417,6 +448,12 @@ public final class ApiServer {
                     rc.request().method(), rc.request().path(), rc.response().getStatusCode(), nanos / 1000,
                     who == null || who.name() == null ? "-" : who.name());
         });
+        String raw = rc.request().path();
+        if (raw == null || !raw.equals(rc.normalizedPath()) || (raw.length() > 1 && raw.endsWith("/"))) {
+            // Dot segments, doubled or trailing slashes: another spelling of some resource is no resource.
+            send(rc, Problems.NOT_FOUND, "not a canonical path: " + raw);
+            return;
+        }
         HttpMethod m = rc.request().method();
         if (m == HttpMethod.POST || m == HttpMethod.PUT) {
             String ct = rc.request().getHeader(HttpHeaders.CONTENT_TYPE);
