@@ -29,6 +29,7 @@ public final class SpawnBench {
         int floorN = Integer.parseInt(System.getProperty("bench.floor", "500"));
         int pool = 4;
         DaemonProcess.requireBuilt();
+        String loadBefore = Files.readString(Path.of("/proc/loadavg")).trim();
         Path state = Files.createTempDirectory(Path.of("/tmp"), "xobench-");
         List<Stats> rows = new ArrayList<>();
         String accel;
@@ -60,8 +61,10 @@ public final class SpawnBench {
                 rows.add(Stats.of("floor: raw `cont` + PING→PONG on the console", pong));
             }
 
-            long[] running = new long[warmN], runningSrv = new long[warmN];
-            long[] ready = new long[warmN], readySrv = new long[warmN];
+            long[] running = new long[warmN];
+            long[] runningSrv = new long[warmN];
+            long[] ready = new long[warmN];
+            long[] readySrv = new long[warmN];
             for (int i = 0; i < 20; i++) spawnOnce(d, pool, "running", true);
             for (int i = 0; i < warmN; i++) {
                 long[] r = spawnOnce(d, pool, "running", true);
@@ -86,7 +89,9 @@ public final class SpawnBench {
         } finally {
             Qemus.killAll(state.toString());
         }
-        write(rows, accel, warmN, coldN, floorN);
+        String load = "load average (1/5/15 min) before: " + loadBefore.substring(0, loadBefore.indexOf(' ', loadBefore.indexOf(' ', loadBefore.indexOf(' ') + 1) + 1))
+                + ", after: " + Files.readString(Path.of("/proc/loadavg")).trim().split(" ", 4)[0] + " (a shared machine: other work ran meanwhile)";
+        write(rows, accel, warmN, coldN, floorN, load);
     }
 
     /** Returns {client round trip, server resumed, server ready} in nanoseconds. */
@@ -101,7 +106,7 @@ public final class SpawnBench {
         return new long[] {rt, vm.at("/timings/resumed_us").asLong() * 1000, vm.at("/timings/ready_us").asLong(-1) * 1000};
     }
 
-    private static void write(List<Stats> rows, String accel, int warmN, int coldN, int floorN) throws IOException {
+    private static void write(List<Stats> rows, String accel, int warmN, int coldN, int floorN, String load) throws IOException {
         Path doc = DaemonProcess.ROOT.resolve("docs/benchmarks.md");
         StringBuilder sb = new StringBuilder();
         sb.append(BEGIN).append('\n');
@@ -110,7 +115,7 @@ public final class SpawnBench {
                 .append(InetAddress.getLocalHost().getHostName()).append("`: ").append(machine())
                 .append(", accel **").append(accel).append("**, one run, all rows from the same run. ")
                 .append("Warm rows: ").append(warmN).append(" samples each, every sample taken with the pool full (unloaded); cold: ")
-                .append(coldN).append("; floors: ").append(floorN).append(". Times in milliseconds.\n\n");
+                .append(coldN).append("; floors: ").append(floorN).append(". Times in milliseconds. ").append(load).append(".\n\n");
         sb.append("| what | n | p50 | p90 | p99 | max |\n|---|---|---|---|---|---|\n");
         for (Stats s : rows) sb.append(s.row()).append('\n');
         Stats floor = rows.get(0), pongFloor = rows.get(1), running = rows.get(2), readyRt = rows.get(4), cold = rows.getLast();
