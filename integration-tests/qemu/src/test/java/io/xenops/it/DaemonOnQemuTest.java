@@ -98,6 +98,25 @@ class DaemonOnQemuTest {
     }
 
     @Test
+    void anInvocationComputesInAFreshVmAndLeavesNothing() throws Exception {
+        DaemonProcess d = daemon("--pool", "sha256=1,hello=0");
+        DaemonProcess.eventually(FILL, () -> d.poolReady("sha256") == 1);
+        JsonNode inv = d.json("POST", "/v1/invocations", "{\"image\":\"sha256\",\"input\":\"xenops\"}", 200);
+        // sha256("xenops"), computed by the guest with integer arithmetic only.
+        assertThat(inv.get("output").asText()).isEqualTo(sha256Hex("xenops"));
+        assertThat(inv.at("/timings/path").asText()).isEqualTo("warm");
+        String vm = inv.get("vm").asText();
+        assertNothingLeftFor(vm);
+        // The pool refills for the next caller.
+        DaemonProcess.eventually(FILL, () -> d.poolReady("sha256") == 1);
+    }
+
+    private static String sha256Hex(String s) throws Exception {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(s.getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+    }
+
+    @Test
     void anEmptyPoolTakesTheColdPath() throws Exception {
         DaemonProcess d = daemon("--pool", "*=0");
         JsonNode vm = d.json("POST", "/v1/vms", "{\"image\":\"hello\",\"wait\":\"ready\"}", 201);
