@@ -182,17 +182,7 @@ final class Json {
     ObjectNode images(List<Image> is) {
         ObjectNode n = mapper.createObjectNode();
         ArrayNode a = n.putArray("images");
-        for (Image i : is) {
-            ObjectNode o = a.addObject();
-            o.put("name", i.name());
-            o.put("version", i.version());
-            o.put("digest", i.digest());
-            o.put("memory_mib", i.memoryMiB());
-            o.put("vcpus", i.vcpus());
-            ArrayNode m = o.putArray("boot_modes");
-            for (BootMode b : i.bootModes()) m.add(b.name().toLowerCase(Locale.ROOT));
-            o.put("size_bytes", i.sizeBytes());
-        }
+        is.forEach(i -> a.add(image(i)));
         return n;
     }
 }
