@@ -116,6 +116,17 @@ class XenDriverInDom0 {
             DomainEvent.GuestSaid result = await(DomainEvent.GuestSaid.class, e -> e.message() instanceof GuestMessage.Result, "RESULT", driver, id);
             assertThat(result.message()).isEqualTo(new GuestMessage.Result("t1", "hello, xen"));
 
+            // Warm figures: the first call above includes FFM linkage and a cold JIT.
+            long[] cycle = new long[20];
+            for (int i = 0; i < cycle.length; i++) {
+                long c0 = System.nanoTime();
+                driver.pause(id).get(10, TimeUnit.SECONDS);
+                driver.unpause(id).get(10, TimeUnit.SECONDS);
+                cycle[i] = System.nanoTime() - c0;
+            }
+            java.util.Arrays.sort(cycle);
+            System.out.printf("warm pause+unpause by hypercall: median %d us, max %d us (20 cycles)%n", cycle[10] / 1_000, cycle[19] / 1_000);
+
             driver.pause(id).get(10, TimeUnit.SECONDS);
             try (XenHypercalls xen = new XenHypercalls(PrivcmdTransport.openDefault(), new DomctlCodec(DomctlCodec.INTERFACE_VERSION_4_17))) {
                 assertThat(xen.domainInfo(domid)).get().satisfies(i -> assertThat(i.paused()).as("paused by domctl").isTrue());
