@@ -5,16 +5,20 @@ import io.xenops.ctl.api.JsonCodec;
 import io.xenops.ctl.cmd.ConsoleCommand;
 import io.xenops.ctl.cmd.DestroyCommand;
 import io.xenops.ctl.cmd.HealthCommand;
+import io.xenops.ctl.cmd.ImageCommand;
 import io.xenops.ctl.cmd.ImagesCommand;
+import io.xenops.ctl.cmd.InvokeCommand;
 import io.xenops.ctl.cmd.LsCommand;
 import io.xenops.ctl.cmd.PoolCommand;
 import io.xenops.ctl.cmd.ShowCommand;
 import io.xenops.ctl.cmd.SpawnCommand;
 import io.xenops.ctl.cmd.VersionCommand;
+import io.xenops.ctl.cmd.XenStoreCommand;
 import io.xenops.ctl.render.JsonRenderer;
 import io.xenops.ctl.render.Renderer;
 import io.xenops.ctl.render.TableRenderer;
 
+import java.io.Console;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -46,7 +50,8 @@ import picocli.CommandLine.Spec;
         usageHelpAutoWidth = true,
         description = "Spawn and manage unikernel VMs on xenopsd, over its REST API.",
         subcommands = {SpawnCommand.class, LsCommand.class, ShowCommand.class, DestroyCommand.class,
-                ConsoleCommand.class, PoolCommand.class, ImagesCommand.class, HealthCommand.class,
+                ConsoleCommand.class, InvokeCommand.class, PoolCommand.class, ImageCommand.class,
+                ImagesCommand.class, XenStoreCommand.class, HealthCommand.class,
                 VersionCommand.class, CommandLine.HelpCommand.class},
         footerHeading = "%nEnvironment:%n",
         footer = {
@@ -127,6 +132,20 @@ public final class XenopsCtl implements Callable<Integer>, AutoCloseable {
 
     public boolean jsonOutput() {
         return json || compact;
+    }
+
+    /**
+     * Whether progress may be drawn with carriage returns. Since JDK 22 System.console() exists even
+     * when redirected, so isTerminal() is what tells a person's terminal from a log file.
+     */
+    public boolean stderrIsTerminal() {
+        Console console = System.console();
+        return console != null && console.isTerminal();
+    }
+
+    /** The whole environment, for libraries that look things up themselves (XENSTORED_PATH). */
+    public Map<String, String> env() {
+        return env;
     }
 
     public String env(String name) {

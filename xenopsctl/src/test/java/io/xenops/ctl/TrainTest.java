@@ -18,6 +18,9 @@ class TrainTest {
 
         assertThat(codes).containsExactly(
                 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                ExitCodes.API_ERROR, ExitCodes.USAGE, ExitCodes.UNREACHABLE);
+                0, 0, 0, 0, 0, 0, 0, 0, // invoke and image
+                0, 0, 0, 0, 0, 0, 0, // xenstore
+                ExitCodes.API_ERROR, ExitCodes.USAGE, ExitCodes.UNREACHABLE,
+                ExitCodes.API_ERROR, ExitCodes.UNREACHABLE); // xenstore: removed node, no xenstored
     }
 }

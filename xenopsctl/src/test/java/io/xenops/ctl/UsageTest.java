@@ -22,8 +22,8 @@ class UsageTest {
 
         assertThat(r.exitCode()).isZero();
         assertThat(r.out()).startsWith("Usage: xenopsctl ");
-        for (String command : new String[] {"spawn", "ls", "show", "destroy", "console", "pool", "images",
-                "health", "version", "generate-completion"}) {
+        for (String command : new String[] {"spawn", "ls", "show", "destroy", "console", "invoke", "pool", "image",
+                "images", "xenstore", "health", "version", "generate-completion"}) {
             assertThat(r.out()).containsPattern("(?m)^  " + command + " ");
         }
         assertThat(r.out()).contains("XENOPS_URL").contains("XENOPS_TOKEN").contains("3  xenopsd not reachable");
@@ -98,6 +98,8 @@ class UsageTest {
         assertThat(complete(script, "xenopsctl", "spawn", "--wait", "")).isEqualTo("running ready");
         assertThat(complete(script, "xenopsctl", "po")).isEqualTo("pool");
         assertThat(complete(script, "xenopsctl", "pool", "s")).isEqualTo("show set");
+        assertThat(complete(script, "xenopsctl", "image", "p")).isEqualTo("pull push");
+        assertThat(complete(script, "xenopsctl", "xenstore", "w")).isEqualTo("write watch");
     }
 
     /** Runs the completion function for the words typed so far; the last word is being completed. */

@@ -112,6 +112,51 @@ public final class ApiClient implements AutoCloseable {
         return fetch(request("/v1/images").GET(), requestTimeout, ImageList.class);
     }
 
+    /** The guest is waited on as for spawn: its HTTP deadline is the guest timeout plus a margin. */
+    public Fetched<Invocation> invoke(InvocationRequest request) {
+        Duration guest = request.timeoutMs() == null
+                ? DAEMON_DEFAULT_GUEST_TIMEOUT : Duration.ofMillis(Math.max(0, request.timeoutMs()));
+        return fetch(post("/v1/invocations", json.write(request)), requestTimeout.plus(guest).plus(SPAWN_MARGIN),
+                Invocation.class);
+    }
+
+    public Fetched<ImageDetails> getImage(String image) {
+        return fetch(request("/v1/images/" + segment(image)).GET(), requestTimeout, ImageDetails.class);
+    }
+
+    /** @param kernelPath,manifestPath absolute paths on the daemon's host */
+    public Fetched<Image> importImage(String kernelPath, String manifestPath) {
+        return fetch(post("/v1/images/imports",
+                json.writeStrings("kernel_path", kernelPath, "manifest_path", manifestPath)), requestTimeout, Image.class);
+    }
+
+    /** @param name null to store the image under its manifest's name */
+    public Fetched<Task> pullImage(String reference, String name) {
+        return fetch(post("/v1/images/pulls", json.writeStrings("reference", reference, "name", name)),
+                requestTimeout, Task.class);
+    }
+
+    public Fetched<Task> pushImage(String image, String reference) {
+        return fetch(post("/v1/images/" + segment(image) + "/push", json.writeStrings("reference", reference)),
+                requestTimeout, Task.class);
+    }
+
+    public void deleteImage(String image) {
+        send(request("/v1/images/" + segment(image)).DELETE(), requestTimeout);
+    }
+
+    public Fetched<GcResult> gcImages(long budgetBytes) {
+        return fetch(post("/v1/images/gc", json.writeBudget(budgetBytes)), requestTimeout, GcResult.class);
+    }
+
+    public Fetched<Task> getTask(String id) {
+        return fetch(request("/v1/tasks/" + segment(id)).GET(), requestTimeout, Task.class);
+    }
+
+    public Fetched<Task> cancelTask(String id) {
+        return fetch(request("/v1/tasks/" + segment(id)).DELETE(), requestTimeout, Task.class);
+    }
+
     public Fetched<Health> health() {
         return fetch(request("/v1/health").GET(), requestTimeout, Health.class);
     }
@@ -129,6 +174,11 @@ public final class ApiClient implements AutoCloseable {
             b.header("Authorization", "Bearer " + token);
         }
         return b;
+    }
+
+    private HttpRequest.Builder post(String path, String body) {
+        return request(path).header("Content-Type", JSON)
+                .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
     }
 
     private <T extends Record> Fetched<T> fetch(HttpRequest.Builder b, Duration timeout, Class<T> type) {

@@ -80,6 +80,38 @@ public final class JsonCodec {
         return generate(g -> g.writeNumberField("target", t.target()));
     }
 
+    /** Body of POST /v1/invocations; absent options are left out so the daemon's defaults apply. */
+    public String write(InvocationRequest r) {
+        return generate(g -> {
+            g.writeStringField("image", r.image());
+            if (r.input() != null) {
+                g.writeStringField("input", r.input());
+            }
+            if (r.timeoutMs() != null) {
+                g.writeNumberField("timeout_ms", r.timeoutMs());
+            }
+        });
+    }
+
+    /**
+     * A body of string fields, given as name, value pairs; null values are left out. The image
+     * requests (import, pull, push) are all of this shape.
+     */
+    public String writeStrings(String... namesAndValues) {
+        return generate(g -> {
+            for (int i = 0; i < namesAndValues.length; i += 2) {
+                if (namesAndValues[i + 1] != null) {
+                    g.writeStringField(namesAndValues[i], namesAndValues[i + 1]);
+                }
+            }
+        });
+    }
+
+    /** Body of POST /v1/images/gc. */
+    public String writeBudget(long budgetBytes) {
+        return generate(g -> g.writeNumberField("budget_bytes", budgetBytes));
+    }
+
     private interface Fields {
         void write(JsonGenerator g) throws IOException;
     }
@@ -118,6 +150,13 @@ public final class JsonCodec {
                 throw new Mismatch(describe(t) + " where a whole number is expected");
             }
             return raw == Long.class || raw == long.class ? p.getLongValue() : (Object) p.getIntValue();
+        }
+        if (raw == Double.class || raw == double.class) {
+            // A task's progress: the daemon writes 0 and 1 as whole numbers, fractions as decimals.
+            if (!t.isNumeric()) {
+                throw new Mismatch(describe(t) + " where a number is expected");
+            }
+            return p.getDoubleValue();
         }
         if (raw == Boolean.class || raw == boolean.class) {
             if (!t.isBoolean()) {

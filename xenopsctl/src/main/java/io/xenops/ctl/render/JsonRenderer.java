@@ -8,10 +8,15 @@ import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import com.fasterxml.jackson.core.util.Separators;
 import io.xenops.ctl.api.ApiException;
 import io.xenops.ctl.api.Fetched;
+import io.xenops.ctl.api.GcResult;
 import io.xenops.ctl.api.Health;
+import io.xenops.ctl.api.Image;
+import io.xenops.ctl.api.ImageDetails;
 import io.xenops.ctl.api.ImageList;
+import io.xenops.ctl.api.Invocation;
 import io.xenops.ctl.api.Pool;
 import io.xenops.ctl.api.PoolList;
+import io.xenops.ctl.api.Task;
 import io.xenops.ctl.api.UnexpectedResponseException;
 import io.xenops.ctl.api.Vm;
 import io.xenops.ctl.api.VmList;
@@ -68,6 +73,37 @@ public final class JsonRenderer implements Renderer {
     @Override
     public void images(Fetched<ImageList> images) {
         print(images.body());
+    }
+
+    @Override
+    public void invoked(Fetched<Invocation> invocation) {
+        print(invocation.body());
+    }
+
+    @Override
+    public void image(Fetched<ImageDetails> image) {
+        print(image.body());
+    }
+
+    @Override
+    public void imported(Fetched<Image> image) {
+        print(image.body());
+    }
+
+    @Override
+    public void taskDone(Fetched<Task> task) {
+        // The finished task, result included: what a script polling /v1/tasks/{id} would have seen.
+        print(task.body());
+    }
+
+    @Override
+    public void imageRemoved(String name) {
+        // 204 with no body, as for destroy.
+    }
+
+    @Override
+    public void gc(Fetched<GcResult> result) {
+        print(result.body());
     }
 
     @Override

@@ -2,11 +2,16 @@ package io.xenops.ctl.render;
 
 import io.xenops.ctl.api.ApiException;
 import io.xenops.ctl.api.Fetched;
+import io.xenops.ctl.api.GcResult;
 import io.xenops.ctl.api.Health;
 import io.xenops.ctl.api.Image;
+import io.xenops.ctl.api.ImageDetails;
 import io.xenops.ctl.api.ImageList;
+import io.xenops.ctl.api.Invocation;
 import io.xenops.ctl.api.Pool;
 import io.xenops.ctl.api.PoolList;
+import io.xenops.ctl.api.Task;
+import io.xenops.ctl.api.TaskResult;
 import io.xenops.ctl.api.Vm;
 import io.xenops.ctl.api.VmList;
 
@@ -141,6 +146,82 @@ public final class TableRenderer implements Renderer {
     }
 
     @Override
+    public void invoked(Fetched<Invocation> fetched) {
+        // The output alone, so `xenopsctl invoke hello --input x` composes in a pipeline.
+        out.println(Text.cell(fetched.value().output()));
+        out.flush();
+    }
+
+    @Override
+    public void image(Fetched<ImageDetails> fetched) {
+        ImageDetails i = fetched.value();
+        Table t = new Table("FIELD", "VALUE").noHeader();
+        t.row("name", i.name());
+        optional(t, "ref", i.ref());
+        optional(t, "version", i.version());
+        t.row("digest", i.digest());
+        optional(t, "config digest", i.configDigest());
+        optional(t, "vcpus", i.vcpus() == null ? null : i.vcpus().toString());
+        optional(t, "memory", i.memoryMib() == null ? null : i.memoryMib() + " MiB");
+        optional(t, "boot", i.bootModes().isEmpty() ? null : String.join(",", i.bootModes()));
+        optional(t, "cmdline", i.cmdline());
+        optional(t, "size", i.sizeBytes() == null ? null : Formats.bytes(i.sizeBytes()) + " (" + i.sizeBytes() + " bytes)");
+        optional(t, "created", i.created());
+        t.row("last used", i.lastUsed() == null ? "never" : i.lastUsed());
+        optional(t, "pinned", i.pinned() == null ? null : i.pinned().toString());
+        t.row("source", i.source() == null ? "local import" : i.source());
+        t.print(out);
+    }
+
+    @Override
+    public void imported(Fetched<Image> fetched) {
+        Image i = fetched.value();
+        out.println("imported " + Text.cell(i.name()) + (i.version() == null ? "" : " " + Text.cell(i.version()))
+                + " " + Text.cell(i.digest()));
+        out.flush();
+    }
+
+    @Override
+    public void taskDone(Fetched<Task> fetched) {
+        Task task = fetched.value();
+        TaskResult r = task.result();
+        if (r != null && r.name() != null) {
+            out.println("pulled " + Text.cell(r.name()) + " " + Text.cell(r.digest()));
+        } else if (r != null && r.reference() != null) {
+            out.println("pushed " + Text.cell(task.subject()) + " to " + Text.cell(r.reference()) + " "
+                    + Text.cell(r.manifestDigest())
+                    + (r.bytesUploaded() == null ? "" : " (" + Formats.bytes(r.bytesUploaded()) + " uploaded)"));
+        } else {
+            out.println(Text.cell(task.kind()) + " " + Text.cell(task.subject()) + " " + Text.cell(task.state()));
+        }
+        out.flush();
+    }
+
+    @Override
+    public void imageRemoved(String name) {
+        out.println("removed " + Text.cell(name));
+        out.flush();
+    }
+
+    @Override
+    public void gc(Fetched<GcResult> fetched) {
+        GcResult g = fetched.value();
+        out.println(g.evicted().isEmpty() ? "evicted nothing"
+                : "evicted " + g.evicted().size() + (g.evicted().size() == 1 ? " image: " : " images: ")
+                + Text.cell(String.join(", ", g.evicted())));
+        StringBuilder line = new StringBuilder("freed ").append(Formats.bytes(g.bytesFreed()))
+                .append(", store now ").append(Formats.bytes(g.bytesUsed()));
+        if (g.budgetBytes() != null) {
+            line.append(" of a ").append(Formats.bytes(g.budgetBytes())).append(" budget");
+        }
+        if (Boolean.FALSE.equals(g.withinBudget())) {
+            line.append(" (still over budget: the rest is in use)");
+        }
+        out.println(line);
+        out.flush();
+    }
+
+    @Override
     public void health(Fetched<Health> fetched) {
         Health h = fetched.value();
         out.println("xenopsd " + Text.cell(h.status()) + ": " + daemonFacts(h)
@@ -170,6 +251,12 @@ public final class TableRenderer implements Renderer {
             sb.append(", accel ").append(Text.cell(h.accel()));
         }
         return sb.toString();
+    }
+
+    private static void optional(Table t, String field, String value) {
+        if (value != null) {
+            t.row(field, value);
+        }
     }
 
     private static String str(Integer n) {
