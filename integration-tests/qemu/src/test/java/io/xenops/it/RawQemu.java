@@ -25,7 +25,8 @@ final class RawQemu implements AutoCloseable {
         Files.createDirectories(dir);
         Path qsock = dir.resolve("qmp.sock");
         Path csock = dir.resolve("con.sock");
-        String cpu = accel.equals("kvm") ? "host" : "max";
+        // The same CPU the driver settles on: plain "host" aborts on kvm-pvm (MSR 0x10a).
+        String cpu = accel.equals("kvm") ? "host,-arch-capabilities" : "max";
         process = new ProcessBuilder(List.of("qemu-system-x86_64", "-M", machine, "-no-reboot", "-S", "-nodefaults",
                 "-nographic", "-nic", "none", "-m", "8", "-accel", accel, "-cpu", cpu, "-kernel", kernel.toString(),
                 "-append", "xenops.id=vm-000000000000",
