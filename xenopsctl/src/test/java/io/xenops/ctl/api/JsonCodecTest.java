@@ -62,6 +62,33 @@ class JsonCodecTest {
     }
 
     @Test
+    void readsTaskProgressAsWholeOrFractionAndTheResultOfEitherKind() {
+        Task pull = json.read("""
+                {"id":"task-1","kind":"image-pull","subject":"r","state":"succeeded","progress":1,
+                 "result":{"name":"hello","digest":"sha256:aa","boot_modes":["pvh"]},"created_at":"t"}""", Task.class);
+        Task push = json.read("""
+                {"id":"task-2","kind":"image-push","subject":"hello","state":"running","progress":0.25,
+                 "result":{"reference":"r:1","manifest_digest":"sha256:bb","bytes_uploaded":10}}""", Task.class);
+
+        assertThat(pull.progress()).isEqualTo(1.0);
+        assertThat(pull.result()).isEqualTo(new TaskResult("hello", "sha256:aa", null, null, null));
+        assertThat(push.progress()).isEqualTo(0.25);
+        assertThat(push.running()).isTrue();
+        assertThat(push.result()).isEqualTo(new TaskResult(null, null, "r:1", "sha256:bb", 10L));
+        assertThatThrownBy(() -> json.read("{\"progress\":\"half\"}", Task.class))
+                .isInstanceOf(UnexpectedResponseException.class).hasMessageContaining("where a number is expected");
+    }
+
+    @Test
+    void writesTheInvocationAndImageRequests() {
+        assertThat(json.write(new InvocationRequest("hello", null, null))).isEqualTo("{\"image\":\"hello\"}");
+        assertThat(json.write(new InvocationRequest("hello", "x y", 100)))
+                .isEqualTo("{\"image\":\"hello\",\"input\":\"x y\",\"timeout_ms\":100}");
+        assertThat(json.writeStrings("reference", "r:1", "name", null)).isEqualTo("{\"reference\":\"r:1\"}");
+        assertThat(json.writeBudget(1L << 40)).isEqualTo("{\"budget_bytes\":1099511627776}");
+    }
+
+    @Test
     void snakeCaseMatchesTheApiNames() {
         assertThat(JsonCodec.snakeCase("memoryMib")).isEqualTo("memory_mib");
         assertThat(JsonCodec.snakeCase("requestId")).isEqualTo("request_id");
