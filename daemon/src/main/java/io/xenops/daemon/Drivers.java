@@ -10,6 +10,8 @@ import io.xenops.driver.qemu.AccelChoice;
 import io.xenops.driver.qemu.QemuConfig;
 import io.xenops.driver.qemu.QemuDriver;
 import io.xenops.driver.sim.SimDriver;
+import io.xenops.driver.xen.XenConfig;
+import io.xenops.driver.xen.XenDriver;
 import io.xenops.image.Image;
 import java.util.List;
 import java.util.Locale;
@@ -22,10 +24,26 @@ public class Drivers {
     public Selected create(DaemonConfig config, List<Image> images) {
         return switch (config.driver()) {
             case "sim" -> new Selected(new SimDriver(SimDriver.Faults.none()), "none");
-            case "qemu", "auto" -> qemu(config, images);
+            case "auto" -> xenHere() ? xen(config) : qemu(config, images);
+            case "qemu" -> qemu(config, images);
+            case "xen" -> xen(config);
             case "libvirt" -> libvirt(config);
             default -> throw new ConfigException("driver '" + config.driver() + "' is not available in this build");
         };
+    }
+
+    /** A Xen host: dom0 with the privileged command device and a running xenstored. */
+    static boolean xenHere() {
+        return java.nio.file.Files.exists(java.nio.file.Path.of("/dev/xen/privcmd"))
+                && java.nio.file.Files.exists(java.nio.file.Path.of("/run/xenstored/socket"));
+    }
+
+    private static Selected xen(DaemonConfig config) {
+        try {
+            return new Selected(XenDriver.open(XenConfig.defaults(config.stateDir())), "xen");
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new ConfigException("Xen cannot run VMs here: " + e.getMessage());
+        }
     }
 
     private static Selected libvirt(DaemonConfig config) {

@@ -30,7 +30,7 @@ public final class ConfigLoader {
     public static String usage() {
         return """
                 usage: xenopsd [--config FILE] [--listen HOST:PORT] [--state-dir DIR] [--images-dir DIR]...
-                               [--driver auto|qemu|libvirt|sim] [--libvirt-uri URI] [--accel auto|kvm|tcg] [--qemu PATH]
+                               [--driver auto|xen|qemu|libvirt|sim] [--libvirt-uri URI] [--accel auto|kvm|tcg] [--qemu PATH]
                                [--pool IMAGE=N[,IMAGE=N...]] [--max-vms N] [--cold-spawn true|false]
                                [--build-concurrency N] [--boot-timeout-ms N] [--ready-timeout-ms N]
                                [--max-body-bytes N] [--tokens-file FILE] [--unix-socket PATH]
@@ -105,7 +105,7 @@ public final class ConfigLoader {
         Path stateDir = Path.of(last(v, "state_dir", defaultState)).toAbsolutePath();
         List<Path> imageDirs = v.getOrDefault("images_dir", List.of()).stream().filter(s -> !s.isBlank())
                 .map(s -> Path.of(s).toAbsolutePath()).toList();
-        String driver = oneOf("driver", last(v, "driver", "auto"), List.of("auto", "qemu", "libvirt", "sim"));
+        String driver = oneOf("driver", last(v, "driver", "auto"), List.of("auto", "qemu", "xen", "libvirt", "sim"));
         String accel = oneOf("accel", last(v, "accel", "auto"), List.of("auto", "kvm", "tcg"));
         String qemu = last(v, "qemu", "qemu-system-x86_64");
         Map<String, Integer> pools = new LinkedHashMap<>();
