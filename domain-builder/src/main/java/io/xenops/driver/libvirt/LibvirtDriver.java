@@ -762,18 +762,22 @@ public final class LibvirtDriver implements Driver {
 
     /** Removes what the driver made for a domain: console, maps, state directory. Once. */
     private void cleanup(LibvirtDomain d) {
-        if (!d.cleaned.compareAndSet(false, true)) return;
-        GuestConsole c = d.console;
-        if (c != null) {
-            exitedTails.put(d.id, c.tail());
-            c.close();
-        }
-        domains.remove(d.id, d);
-        byUuid.remove(d.uuid, d);
-        try {
-            store.remove(d.id);
-        } catch (IOException e) {
-            LOG.log(Level.WARNING, "cannot remove the state of " + d.id + ": " + e.getMessage());
+        // Both destroy() and libvirt's lifecycle event may get here; whoever comes second waits until the
+        // first has finished, so that destroy() never completes while the record is still being removed.
+        synchronized (d) {
+            if (!d.cleaned.compareAndSet(false, true)) return;
+            GuestConsole c = d.console;
+            if (c != null) {
+                exitedTails.put(d.id, c.tail());
+                c.close();
+            }
+            domains.remove(d.id, d);
+            byUuid.remove(d.uuid, d);
+            try {
+                store.remove(d.id);
+            } catch (IOException e) {
+                LOG.log(Level.WARNING, "cannot remove the state of " + d.id + ": " + e.getMessage());
+            }
         }
         // d.handle is not freed here: another thread may still be inside a call with it. libvirt-java frees
         // handles when they are collected; only handles confined to one method are freed explicitly.
