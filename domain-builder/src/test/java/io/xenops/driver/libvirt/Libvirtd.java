@@ -19,8 +19,8 @@ import java.util.concurrent.TimeUnit;
  * <p>When a libvirtd already answers on {@code qemu:///system} it is used as is and left running. Whatever
  * cannot be set up is a test failure with the reason, never a skip.
  */
-final class Libvirtd implements AutoCloseable {
-    static final String URI = "qemu:///system";
+public final class Libvirtd implements AutoCloseable {
+    public static final String URI = "qemu:///system";
     static final List<String> PACKAGES = List.of("libvirt-daemon", "libvirt-daemon-driver-qemu", "libvirt-clients");
     private static final Path QEMU_CONF = Path.of("/etc/libvirt/qemu.conf");
     private static final List<String> QEMU_CONF_SETTINGS = List.of("user = \"root\"", "group = \"root\"", "security_driver = \"none\"");
@@ -40,7 +40,7 @@ final class Libvirtd implements AutoCloseable {
      *
      * @param domainPrefix names of the domains the tests create; {@link #close()} destroys any left over
      */
-    static Libvirtd start(Path logDir, String domainPrefix) throws Exception {
+    public static Libvirtd start(Path logDir, String domainPrefix) throws Exception {
         Libvirtd l = new Libvirtd(logDir, domainPrefix);
         Files.createDirectories(logDir);
         installPackages();
@@ -158,7 +158,7 @@ final class Libvirtd implements AutoCloseable {
     }
 
     /** Pids of QEMU processes that libvirt started for domains named with the prefix. */
-    static List<Long> qemuPids(String domainPrefix) throws IOException {
+    public static List<Long> qemuPids(String domainPrefix) throws IOException {
         List<Long> out = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(Path.of("/proc"))) {
             for (Path p : ds) {
