@@ -386,7 +386,7 @@ public final class NestedXen implements AutoCloseable {
         if (line.contains("XENOPS-TESTBED-READY")) {
             ready = true;
         } else if (line.contains("XENOPS-TESTBED-FATAL")) {
-            fatal = "dom0 agent: " + line.substring(line.indexOf("XENOPS-TESTBED-FATAL") + 21);
+            fatal = "dom0 agent:" + line.substring(line.indexOf("XENOPS-TESTBED-FATAL") + "XENOPS-TESTBED-FATAL".length());
         } else if (line.contains("Panic on CPU") || line.contains("Kernel panic")) {
             // Xen prints "Panic on CPU n:", Linux "Kernel panic - not syncing"; the lines after it
             // say more, and the console log keeps them.

@@ -64,6 +64,8 @@ class XlDomainLifecycleInDom0 {
             long t2 = System.nanoTime();
             assertThat(unpause.exit()).as("xl unpause: %s", unpause.output()).isZero();
             long readyAt = awaitReady(name, type, kernel, console);
+            // Keep the evidence in the report: what the guest said on its console.
+            System.out.println(type + " console log " + console + ":\n" + Files.readString(console, StandardCharsets.ISO_8859_1).strip());
             System.out.printf("%s: xl create -p %d ms, xl unpause %d ms, unpause to READY in console log %d ms%n", type,
                     (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, (readyAt - t2) / 1_000_000);
 
