@@ -101,8 +101,12 @@ public final class ImageTransfer implements AutoCloseable {
                         if (e.reason() != Reason.CONFLICT) throw e;
                         image = doPull(ref, as, mine);
                     }
+                    // Out of the map before completing: callers resume as soon as the future completes, and a
+                    // retry right after a failure must start a new pull, not join the finished one.
+                    inflight.remove(key, mine);
                     mine.future.complete(image);
                 } catch (Throwable t) {
+                    inflight.remove(key, mine);
                     mine.future.completeExceptionally(t);
                 }
             });
