@@ -367,56 +367,6 @@ class ReliabilityQemuTest {
         assertThat(records()).hasSize(1);
     }
 
-    /** An image's files deleted while its pool holds paused VMs of it, then put back. */
-    @Test
-    @Timeout(180)
-    void anImageRemovedUnderItsPoolServesWhatIsBuiltThenFailsClearlyAndRecovers() throws Exception {
-        Path gone = Files.createDirectories(images.resolve("gone"));
-        Path hello = DaemonProcess.IMAGES.resolve("hello");
-        Files.copy(hello.resolve("kernel.elf"), gone.resolve("kernel.elf"));
-        Files.writeString(gone.resolve("manifest.json"),
-                Files.readString(hello.resolve("manifest.json")).replace("\"name\":\"hello\"", "\"name\":\"gone\""));
-        DaemonProcess d = daemon("--images-dir", images.toString(), "--pool", "gone=2,hello=0");
-        DaemonProcess.eventually(FILL, () -> d.poolReady("gone") == 2);
-        deleteTree(gone);
-
-        // What is already built still serves: the kernel is in the paused QEMUs' memory.
-        List<String> spawned = new ArrayList<>();
-        for (int i = 0; i < 2; i++) {
-            JsonNode vm = d.json("POST", "/v1/vms", "{\"image\":\"gone\",\"wait\":\"ready\",\"args\":\"x\"}", 201);
-            assertThat(vm.at("/timings/path").asText()).isEqualTo("warm");
-            assertThat(vm.get("result").asText()).isEqualTo("hello, x");
-            spawned.add(vm.get("id").asText());
-        }
-        // Refills cannot build, and say so.
-        DaemonProcess.eventually(Duration.ofSeconds(30), () -> {
-            try {
-                JsonNode p = d.json("GET", "/v1/pools/gone", null, 200);
-                return p.get("build_failures").asInt() >= 1 && !p.path("last_error").isNull();
-            } catch (Exception e) {
-                return false;
-            }
-        });
-        System.out.println("image removed, pool: " + d.json("GET", "/v1/pools/gone", null, 200));
-        // With the pool empty a spawn is a clear error, not a hang and not a half-made VM.
-        HttpResponse<String> r = d.call("POST", "/v1/vms", "{\"image\":\"gone\",\"wait\":\"ready\"}");
-        System.out.println("image removed, cold spawn: " + r.statusCode() + " " + r.body());
-        assertThat(r.statusCode()).as(r.body()).isBetween(400, 599);
-        assertThat(r.headers().firstValue("Content-Type")).hasValue("application/problem+json");
-        assertThat(d.json("GET", "/v1/vms", null, 200).get("vms")).hasSize(2);
-        assertOwnedMatchesRunning();
-
-        // Put back: the pool refills (after its backoff).
-        Files.createDirectories(gone);
-        Files.copy(hello.resolve("kernel.elf"), gone.resolve("kernel.elf"));
-        Files.writeString(gone.resolve("manifest.json"),
-                Files.readString(hello.resolve("manifest.json")).replace("\"name\":\"hello\"", "\"name\":\"gone\""));
-        DaemonProcess.eventually(Duration.ofSeconds(120), () -> d.poolReady("gone") == 2);
-        for (String id : spawned) assertThat(d.call("DELETE", "/v1/vms/" + id, null).statusCode()).isEqualTo(204);
-        for (String id : spawned) assertNothingLeftFor(id);
-        assertOwnedMatchesRunning();
-    }
-
     /** The state directory on a 4 MiB tmpfs, filled to the last byte under a running daemon, then freed. */
     @Test
     @Timeout(180)
