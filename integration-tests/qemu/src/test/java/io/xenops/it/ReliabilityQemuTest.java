@@ -424,9 +424,22 @@ class ReliabilityQemuTest {
         } finally {
             for (DaemonProcess d : daemons) d.stop();
             Qemus.killAll(state.toString());
-            DaemonProcess.eventually(Duration.ofSeconds(10), () -> qemuPids().isEmpty()); // else the mount is busy
-            sh("umount", state.toString());
+            DaemonProcess.eventually(Duration.ofSeconds(10), () -> qemuPids().isEmpty());
+            umount(state);
         }
+    }
+
+    /**
+     * A killed QEMU drops its memory (and so its /proc cmdline) before its files, so for a moment after it looks gone
+     * the mount is still busy: retry, then detach lazily rather than leave the mount behind.
+     */
+    private static void umount(Path dir) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (new ProcessBuilder("umount", dir.toString()).redirectErrorStream(true).start().waitFor() == 0) return;
+            Thread.sleep(200);
+        }
+        sh("umount", "-l", dir.toString());
     }
 
     private static void sh(String... cmd) throws Exception {
