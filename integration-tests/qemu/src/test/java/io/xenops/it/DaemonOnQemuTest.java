@@ -52,7 +52,12 @@ class DaemonOnQemuTest {
     }
 
     private void assertNothingLeftFor(String id) throws Exception {
-        DaemonProcess.eventually(Duration.ofSeconds(10), () -> Qemus.mentioning(id).isEmpty());
+        // The process goes first, then the driver's directory, then the daemon's record: wait for all three
+        // (an invocation's VM is destroyed after its answer, so this may still be under way).
+        DaemonProcess.eventually(Duration.ofSeconds(10), () -> Qemus.mentioning(id).isEmpty()
+                && !Files.exists(state.resolve("domains").resolve(id))
+                && !Files.exists(state.resolve("vms").resolve(id + ".json")));
+        assertThat(Qemus.mentioning(id)).isEmpty();
         assertThat(state.resolve("domains").resolve(id)).doesNotExist();
         assertThat(state.resolve("vms").resolve(id + ".json")).doesNotExist();
     }
