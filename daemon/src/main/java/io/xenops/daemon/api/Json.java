@@ -53,12 +53,15 @@ final class Json {
         if (v >= 0) n.put(k, v);
     }
 
-    ObjectNode vms(List<VmView> vs) {
+    /** The contract's list shape: one object holding one array of rendered items. */
+    private <T> ObjectNode list(String key, List<T> items, java.util.function.Function<T, ObjectNode> render) {
         ObjectNode n = mapper.createObjectNode();
-        ArrayNode a = n.putArray("vms");
-        vs.forEach(v -> a.add(vm(v)));
+        ArrayNode a = n.putArray(key);
+        items.forEach(i -> a.add(render.apply(i)));
         return n;
     }
+
+    ObjectNode vms(List<VmView> vs) { return list("vms", vs, this::vm); }
 
     ObjectNode pool(PoolView p) {
         ObjectNode n = mapper.createObjectNode();
@@ -120,10 +123,7 @@ final class Json {
     }
 
     ObjectNode tasks(List<TaskView> ts, java.util.function.Function<io.xenops.daemon.error.XenopsException, ObjectNode> problem) {
-        ObjectNode n = mapper.createObjectNode();
-        ArrayNode a = n.putArray("tasks");
-        ts.forEach(t -> a.add(task(t, problem)));
-        return n;
+        return list("tasks", ts, t -> task(t, problem));
     }
 
     ObjectNode invocation(InvocationView i) {
@@ -135,12 +135,7 @@ final class Json {
         return n;
     }
 
-    ObjectNode pools(List<PoolView> ps) {
-        ObjectNode n = mapper.createObjectNode();
-        ArrayNode a = n.putArray("pools");
-        ps.forEach(p -> a.add(pool(p)));
-        return n;
-    }
+    ObjectNode pools(List<PoolView> ps) { return list("pools", ps, this::pool); }
 
     ObjectNode image(Image i) {
         ObjectNode o = mapper.createObjectNode();
@@ -179,10 +174,5 @@ final class Json {
         return o;
     }
 
-    ObjectNode images(List<Image> is) {
-        ObjectNode n = mapper.createObjectNode();
-        ArrayNode a = n.putArray("images");
-        is.forEach(i -> a.add(image(i)));
-        return n;
-    }
+    ObjectNode images(List<Image> is) { return list("images", is, this::image); }
 }
