@@ -55,6 +55,7 @@ class DaemonOnLibvirtTest {
         assertThat(daemon.call("GET", "/v1/vms/" + id + "/console", null).body()).contains("READY hello " + id);
         assertThat(daemon.call("DELETE", "/v1/vms/" + id, null).statusCode()).isEqualTo(204);
         DaemonProcess.eventually(Duration.ofSeconds(30), () -> Qemus.mentioning(id).isEmpty());
-        assertThat(state.resolve("vms").resolve(id + ".json")).doesNotExist();
+        DaemonProcess.eventually(Duration.ofSeconds(10), () -> DaemonProcess.recordFiles(state, id).isEmpty());
+        assertThat(DaemonProcess.recordFiles(state, id)).isEmpty();
     }
 }

@@ -56,10 +56,10 @@ class DaemonOnQemuTest {
         // (an invocation's VM is destroyed after its answer, so this may still be under way).
         DaemonProcess.eventually(Duration.ofSeconds(10), () -> Qemus.mentioning(id).isEmpty()
                 && !Files.exists(state.resolve("domains").resolve(id))
-                && !Files.exists(state.resolve("vms").resolve(id + ".json")));
+                && DaemonProcess.recordFiles(state, id).isEmpty());
         assertThat(Qemus.mentioning(id)).isEmpty();
         assertThat(state.resolve("domains").resolve(id)).doesNotExist();
-        assertThat(state.resolve("vms").resolve(id + ".json")).doesNotExist();
+        assertThat(DaemonProcess.recordFiles(state, id)).isEmpty();
     }
 
     @Test
@@ -195,7 +195,9 @@ class DaemonOnQemuTest {
         String pooled = pooledIds().iterator().next();
         first.kill9();
         // Make the record say the crash happened mid-build.
-        Path rec = state.resolve("vms").resolve(pooled + ".json");
+        List<Path> recs = DaemonProcess.recordFiles(state, pooled);
+        assertThat(recs).hasSize(1);
+        Path rec = recs.get(0);
         Files.writeString(rec, Files.readString(rec).replace("\"POOLED\"", "\"BUILDING\""));
         DaemonProcess second = daemon("--pool", "hello=0");
         assertNothingLeftFor(pooled);

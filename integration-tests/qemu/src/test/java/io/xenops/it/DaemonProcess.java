@@ -128,4 +128,15 @@ final class DaemonProcess implements AutoCloseable {
     public void close() throws Exception {
         stop();
     }
+
+    /** The record files of one VM under {@code <state>/vms} (every generation, temp and corrupt copies). */
+    static List<Path> recordFiles(Path stateDir, String id) {
+        Path vms = stateDir.resolve("vms");
+        if (!Files.isDirectory(vms)) return List.of();
+        try (var s = Files.list(vms)) {
+            return s.filter(f -> f.getFileName().toString().startsWith(id + ".")).toList();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 }
