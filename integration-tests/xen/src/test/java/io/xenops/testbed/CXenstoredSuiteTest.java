@@ -28,6 +28,6 @@ class CXenstoredSuiteTest {
 
     @TestFactory
     Stream<DynamicNode> xenstoreClientConformance(Dom0Suite dom0) {
-        return XenStoreConformance.against(dom0, "/run/xenstored/socket");
+        return XenStoreConformance.against(dom0, "/run/xenstored/socket", Xenstored.C_XENSTORED);
     }
 }

@@ -13,11 +13,8 @@ import org.junit.jupiter.api.TestFactory;
  * The testbed's proof, on Debian's default oxenstored: the command channel itself, then XenStore,
  * hypercalls and xl domain lifecycles from Java 25 inside dom0. One boot for the whole class.
  *
- * <p>xenstore-client's conformance suite is not run here yet: against oxenstored 6 of its checks fail
- * (payloads over 4096 bytes, EIO instead of ENOENT for unknown transactions, oversized frames; see
- * docs/testbed.md). Once xenstore-client settles those, add
- * {@code XenStoreConformance.against(dom0, "/run/xenstored/socket")} as a test factory, as
- * {@link CXenstoredSuiteTest} does.
+ * <p>Also xenstore-client's conformance suite, with oxenstored's own answers where it differs from
+ * C xenstored ({@code --server oxenstored}; docs/xenstore.md).
  */
 @XenTestbed(xenstored = Xenstored.OXENSTORED)
 class NestedXenSuiteTest {
@@ -56,5 +53,10 @@ class NestedXenSuiteTest {
     @TestFactory
     Stream<DynamicNode> inDom0(Dom0Suite dom0) {
         return dom0.dynamicTests(InDom0Classes.ALL.toArray(Class<?>[]::new));
+    }
+
+    @TestFactory
+    Stream<DynamicNode> xenstoreClientConformance(Dom0Suite dom0) {
+        return XenStoreConformance.against(dom0, "/run/xenstored/socket", Xenstored.OXENSTORED);
     }
 }

@@ -2,7 +2,9 @@ package io.xenops.xenstore.client;
 
 import io.xenops.xenstore.error.ConnectionClosedException;
 import io.xenops.xenstore.error.RequestTimeoutException;
+import io.xenops.xenstore.error.NoSuchTransactionException;
 import io.xenops.xenstore.error.TransactionConflictException;
+import io.xenops.xenstore.error.XenStoreErrorException;
 import io.xenops.xenstore.error.XenStoreException;
 import io.xenops.xenstore.wire.Permissions;
 
@@ -78,13 +80,14 @@ public final class BlockingXenStore {
 
     /**
      * Runs {@code body} in a transaction on this thread, committing at the end and running it again
-     * on conflict, up to the policy's bound. Only valid on a client (not inside a transaction).
+     * on conflict (EAGAIN) or when the server lost the transaction ({@link NoSuchTransactionException}),
+     * up to the policy's bound. Only valid on a client (not inside a transaction).
      */
     public <T> T transaction(RetryPolicy policy, Function<BlockingXenStore, T> body) {
         if (!(ops instanceof XenStoreClient client)) {
             throw new IllegalStateException("transactions do not nest");
         }
-        TransactionConflictException last = null;
+        XenStoreErrorException last = null;
         for (int attempt = 1; attempt <= policy.maxAttempts(); attempt++) {
             if (attempt > 1) {
                 sleep(policy.backoff(attempt));
@@ -93,18 +96,24 @@ public final class BlockingXenStore {
             T value;
             try {
                 value = body.apply(new BlockingXenStore(tx, connection, timeout));
-            } catch (TransactionConflictException e) {
+            } catch (TransactionConflictException | NoSuchTransactionException e) {
                 discard(tx);
                 last = e;
                 continue;
             } catch (RuntimeException e) {
-                discard(tx);
-                throw e;
+                NoSuchTransactionException lost = discard(tx);
+                if (lost == null) {
+                    throw e;
+                }
+                // The body failed because the server dropped its transaction (C xenstored answers
+                // ENOENT to a read in it): nothing was committed, run it again.
+                last = lost;
+                continue;
             }
             try {
                 await(tx.end(true));
                 return value;
-            } catch (TransactionConflictException e) {
+            } catch (TransactionConflictException | NoSuchTransactionException e) {
                 last = e;
             }
         }
@@ -115,14 +124,18 @@ public final class BlockingXenStore {
         return transaction(RetryPolicy.defaults(), body);
     }
 
-    private void discard(Transaction tx) {
+    /** Ends {@code tx} without committing; returns the failure if the server had lost it. */
+    private NoSuchTransactionException discard(Transaction tx) {
         if (!tx.ended()) {
             try {
                 await(tx.end(false));
+            } catch (NoSuchTransactionException lost) {
+                return lost;
             } catch (XenStoreException ignored) {
                 // The transaction is being abandoned; its end result changes nothing.
             }
         }
+        return null;
     }
 
     /** Waits for any of this library's futures with this object's timeout. */

@@ -1,6 +1,7 @@
 package io.xenops.xenstore.client;
 
 import io.xenops.xenstore.error.ConnectionClosedException;
+import io.xenops.xenstore.error.NoSuchTransactionException;
 import io.xenops.xenstore.error.TransactionConflictException;
 import io.xenops.xenstore.transport.Transport;
 import io.xenops.xenstore.transport.Transports;
@@ -220,7 +221,9 @@ public final class XenStoreClient implements XenStoreOperations, AutoCloseable {
     /**
      * Runs {@code body} in a transaction and commits. When the commit (or any step) fails with EAGAIN
      * the whole body runs again in a new transaction, up to the policy's bound; the last conflict is
-     * then reported. Any other failure discards the transaction and is reported as is. The body may
+     * then reported. The same holds when the server no longer knows the transaction
+     * ({@link NoSuchTransactionException}: ENOENT from C xenstored, EIO from oxenstored), since
+     * nothing of it was committed. Any other failure discards the transaction and is reported as is. The body may
      * run several times, so it should have no effects outside XenStore.
      */
     public <T> CompletableFuture<T> transaction(RetryPolicy policy,
@@ -241,7 +244,12 @@ public final class XenStoreClient implements XenStoreOperations, AutoCloseable {
                 if (err != null) {
                     Throwable cause = XenStoreOperations.unwrap(err);
                     CompletableFuture<Void> discard = tx.ended() ? CompletableFuture.completedFuture(null) : tx.end(false);
-                    return discard.handle((x, y) -> null).thenCompose(x -> this.<T>retryOrFail(policy, body, n, cause));
+                    // If the discard finds the transaction gone, the body's failure may only be an
+                    // echo of that (C xenstored answers ENOENT to a READ in a lost transaction).
+                    return discard.handle((x, discardErr) -> discardErr != null
+                                    && XenStoreOperations.unwrap(discardErr) instanceof NoSuchTransactionException lost
+                                    ? lost : cause)
+                            .thenCompose(why -> this.<T>retryOrFail(policy, body, n, why));
                 }
                 return tx.end(true).handle((x, endErr) -> endErr == null
                                 ? CompletableFuture.completedFuture(value)
@@ -254,7 +262,8 @@ public final class XenStoreClient implements XenStoreOperations, AutoCloseable {
     private <T> CompletableFuture<T> retryOrFail(RetryPolicy policy,
                                                  Function<Transaction, ? extends CompletionStage<T>> body,
                                                  int n, Throwable cause) {
-        if (cause instanceof TransactionConflictException && n < policy.maxAttempts() && connection.isOpen()) {
+        boolean retryable = cause instanceof TransactionConflictException || cause instanceof NoSuchTransactionException;
+        if (retryable && n < policy.maxAttempts() && connection.isOpen()) {
             Duration wait = policy.backoff(n + 1);
             return CompletableFuture.supplyAsync(() -> null,
                             CompletableFuture.delayedExecutor(wait.toNanos(), TimeUnit.NANOSECONDS))

@@ -53,7 +53,7 @@ public final class XenStoreConnection implements AutoCloseable {
     private final ClientOptions options;
     private final Thread reader;
 
-    private record Pending<R>(Request<R> request, CompletableFuture<R> future) {
+    private record Pending<R>(Request<R> request, int txId, CompletableFuture<R> future) {
     }
 
     /** Takes ownership of the transport and starts the reader thread. */
@@ -61,7 +61,7 @@ public final class XenStoreConnection implements AutoCloseable {
         this.transport = transport;
         this.options = options;
         this.encoder = new RequestEncoder(options.limits());
-        this.frames = new FrameDecoder(options.limits());
+        this.frames = FrameDecoder.forReplies(options.limits());
         this.reader = options.readerThreads().newThread(this::readLoop);
         this.reader.start();
     }
@@ -80,7 +80,7 @@ public final class XenStoreConnection implements AutoCloseable {
         if (dead != null) {
             return CompletableFuture.failedFuture(dead);
         }
-        int id = allocateId(new Pending<>(request, f));
+        int id = allocateId(new Pending<>(request, txId, f));
         byte[] bytes;
         try {
             bytes = encoder.encode(request, id, txId);
@@ -190,7 +190,7 @@ public final class XenStoreConnection implements AutoCloseable {
     private <R> void complete(Pending<R> p, Frame f) {
         R value;
         try {
-            value = replies.decode(p.request(), f);
+            value = replies.decode(p.request(), f, p.txId());
         } catch (RuntimeException e) {
             p.future().completeExceptionally(e);
             return;

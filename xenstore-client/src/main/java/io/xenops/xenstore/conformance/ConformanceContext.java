@@ -34,6 +34,11 @@ public final class ConformanceContext implements AutoCloseable {
         this.root = root;
     }
 
+    /** The implementation under test, for the checks where the real daemons differ. */
+    public ServerProfile profile() {
+        return target.profile();
+    }
+
     public ConformanceTarget target() {
         return target;
     }

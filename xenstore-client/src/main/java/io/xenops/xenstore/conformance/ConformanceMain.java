@@ -21,7 +21,9 @@ import java.util.regex.Pattern;
  * java -cp xenstore-client.jar io.xenops.xenstore.conformance.ConformanceMain --xenbus /dev/xen/xenbus
  * java -cp xenstore-client.jar io.xenops.xenstore.conformance.ConformanceMain --in-process
  * </pre>
- * Options: {@code --only REGEX}, {@code --prefix /path}, {@code --patience-ms N},
+ * Options: {@code --server oxenstored|cxenstored|xenops} (which daemon listens there: the checks
+ * where the real daemons differ assert that daemon's behaviour; default cxenstored, the reference,
+ * whose semantics our own server shares), {@code --only REGEX}, {@code --prefix /path}, {@code --patience-ms N},
  * {@code --quiet-ms N}, {@code --capabilities FAKE_DOMAINS,QUOTA_AND_FEATURE_REQUESTS}.
  * Prints one line per check and ends with "N passed, N failed, N skipped"; exits 1 on any failure,
  * 2 on bad usage.
@@ -43,11 +45,13 @@ public final class ConformanceMain {
         Duration patience = Duration.ofSeconds(10);
         Duration quiet = Duration.ofMillis(300);
         Set<Capability> caps = EnumSet.noneOf(Capability.class);
+        ServerProfile profile = ServerProfile.CXENSTORED;
         try {
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
                     case "--socket", "--xenbus", "--path" -> path = Path.of(args[++i]);
                     case "--in-process" -> inProcess = true;
+                    case "--server" -> profile = ServerProfile.parse(args[++i]);
                     case "--prefix" -> prefix = args[++i];
                     case "--only" -> only = Pattern.compile(args[++i]);
                     case "--patience-ms" -> patience = Duration.ofMillis(Long.parseLong(args[++i]));
@@ -61,7 +65,7 @@ public final class ConformanceMain {
                     }
                     case "-h", "--help" -> {
                         out.println("usage: ConformanceMain [--socket PATH | --xenbus PATH | --in-process]"
-                                + " [--only REGEX] [--prefix PATH] [--patience-ms N] [--quiet-ms N]"
+                                + " [--server oxenstored|cxenstored|xenops] [--only REGEX] [--prefix PATH] [--patience-ms N] [--quiet-ms N]"
                                 + " [--capabilities " + List.of(Capability.values()) + "]");
                         return 0;
                     }
@@ -85,7 +89,7 @@ public final class ConformanceMain {
                 return 2;
             }
         }
-        return failures(suite.run(new SocketTarget(path, caps, patience, quiet), only, out));
+        return failures(suite.run(new SocketTarget(path, caps, patience, quiet, profile), only, out));
     }
 
     private static Path defaultPath() {

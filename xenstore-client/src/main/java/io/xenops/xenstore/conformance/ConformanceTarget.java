@@ -21,6 +21,11 @@ public interface ConformanceTarget {
 
     Set<Capability> capabilities();
 
+    /** Which implementation answers, for the checks where the real daemons differ. */
+    default ServerProfile profile() {
+        return ServerProfile.CXENSTORED;
+    }
+
     /** An unprivileged client acting as {@code domid}; only with {@link Capability#DOMAIN_CONNECTIONS}. */
     default XenStoreClient connectAsDomain(int domid) throws IOException {
         throw new UnsupportedOperationException(name() + " cannot connect as a guest domain");

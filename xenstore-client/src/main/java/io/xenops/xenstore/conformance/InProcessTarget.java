@@ -31,6 +31,11 @@ public record InProcessTarget(XenStoreServer server) implements ConformanceTarge
     }
 
     @Override
+    public ServerProfile profile() {
+        return ServerProfile.XENOPS;
+    }
+
+    @Override
     public Set<Capability> capabilities() {
         // Everything but Xen's tools, which need a socket to reach this server.
         return EnumSet.complementOf(EnumSet.of(Capability.XENSTORE_TOOLS));

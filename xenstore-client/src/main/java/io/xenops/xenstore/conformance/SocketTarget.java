@@ -16,13 +16,19 @@ import java.util.Set;
  * @param capabilities what the server there supports beyond plain dom0 requests
  * @param patience     how long to wait for what should happen
  * @param quietPeriod  how long to wait to believe that something does not happen
+ * @param profile      which implementation listens there (where the real daemons differ)
  */
-public record SocketTarget(Path path, Set<Capability> capabilities, Duration patience, Duration quietPeriod)
-        implements ConformanceTarget {
+public record SocketTarget(Path path, Set<Capability> capabilities, Duration patience, Duration quietPeriod,
+                           ServerProfile profile) implements ConformanceTarget {
+
+    /** A target with C xenstored's behaviour (the reference; also our own server's). */
+    public SocketTarget(Path path, Set<Capability> capabilities, Duration patience, Duration quietPeriod) {
+        this(path, capabilities, patience, quietPeriod, ServerProfile.CXENSTORED);
+    }
 
     @Override
     public String name() {
-        return path.toString();
+        return profile.cliName() + " at " + path;
     }
 
     @Override

@@ -5,7 +5,8 @@ package io.xenops.xenstore.error;
  * their own subclasses; everything else is this class with its {@link #code()}.
  */
 public sealed class XenStoreErrorException extends XenStoreException
-        permits NoSuchNodeException, TransactionConflictException, PermissionDeniedException {
+        permits NoSuchNodeException, TransactionConflictException, PermissionDeniedException,
+        NoSuchTransactionException {
 
     private final ErrorCode code;
     private final String wireName;
@@ -26,6 +27,23 @@ public sealed class XenStoreErrorException extends XenStoreException
             case EACCES -> new PermissionDeniedException(name, context);
             default -> new XenStoreErrorException(code, name, context);
         };
+    }
+
+    /**
+     * Like {@link #of(String, String)}, knowing the request: the answers that mean "no such
+     * transaction" (ENOENT to TRANSACTION_END; EIO, oxenstored's word, to a request in a
+     * transaction) become a {@link NoSuchTransactionException}.
+     *
+     * @param txId              the transaction the request was sent in (0 for none)
+     * @param transactionEnd    the request was TRANSACTION_END
+     */
+    public static XenStoreErrorException of(String wireName, String context, int txId, boolean transactionEnd) {
+        ErrorCode code = ErrorCode.fromWire(wireName);
+        if (txId != 0 && (code == ErrorCode.EIO || (code == ErrorCode.ENOENT && transactionEnd))) {
+            return new NoSuchTransactionException(code, code.name(), context + " in transaction "
+                    + Integer.toUnsignedString(txId) + ", which the server does not know");
+        }
+        return of(wireName, context);
     }
 
     public static XenStoreErrorException of(ErrorCode code, String context) {

@@ -107,7 +107,7 @@ public final class XenStoreServer implements AutoCloseable {
     }
 
     private void readLoop(ServerConnection conn) {
-        FrameDecoder decoder = new FrameDecoder(options.limits());
+        FrameDecoder decoder = FrameDecoder.forRequests(options.limits());
         ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
         try {
             while (!conn.isClosed()) {

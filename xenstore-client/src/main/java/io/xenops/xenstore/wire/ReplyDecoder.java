@@ -13,8 +13,17 @@ import java.util.List;
 public final class ReplyDecoder {
 
     public <R> R decode(Request<R> request, Frame reply) {
+        return decode(request, reply, reply.txId());
+    }
+
+    /**
+     * Decodes the reply to {@code request}, sent in transaction {@code txId} (0 for none): the
+     * transaction tells a lost transaction (NoSuchTransactionException) from other errors.
+     */
+    public <R> R decode(Request<R> request, Frame reply, int txId) {
         if (reply.is(MessageType.ERROR)) {
-            throw XenStoreErrorException.of(Payloads.first(reply.payload()), describe(request));
+            throw XenStoreErrorException.of(Payloads.first(reply.payload()), describe(request), txId,
+                    request instanceof Request.TransactionEnd);
         }
         if (reply.type() != request.type().code()) {
             throw new ProtocolException("reply of type " + reply.type() + " to a " + request.type() + " request");

@@ -81,6 +81,10 @@ class InProcessConformanceTest {
                 return caps;
             }
 
+            public ServerProfile profile() {
+                return ServerProfile.XENOPS;
+            }
+
             public java.util.Map<String, String> toolEnvironment() {
                 return java.util.Map.of("XENSTORED_PATH", socket.toString());
             }

@@ -29,8 +29,10 @@ import java.util.concurrent.TimeUnit;
  */
 final class Robustness {
 
-    /** The most a FrameDecoder may hold: one header and one maximal payload. */
+    /** The most a server's (request) FrameDecoder may hold: one header and one maximal payload. */
     static final int MAX_BUFFERED = Frame.HEADER_SIZE + Limits.XENSTORE_PAYLOAD_MAX;
+    /** The most a client's (reply) FrameDecoder may hold: one header and the reply ceiling. */
+    static final int MAX_REPLY_BUFFERED = Frame.HEADER_SIZE + Limits.REPLY_PAYLOAD_MAX;
 
     /** One request of every reply shape, to decode arbitrary replies against. */
     static final List<Request<?>> SHAPES = List.of(
@@ -44,13 +46,20 @@ final class Robustness {
     }
 
     /**
-     * Feeds {@code stream} to a decoder in pieces of the given sizes and decodes every frame both
-     * as a request (server side) and as a reply to {@code shape} (client side).
+     * Feeds {@code stream} in pieces of the given sizes to a server's decoder (requests, at most
+     * 4096 bytes each) and to a client's decoder (replies, up to the reply ceiling), and decodes
+     * every frame as a request and as a reply to {@code shape} respectively.
      *
-     * @return frames decoded
+     * @return frames decoded by either
      */
     static int decodeStream(byte[] stream, int[] pieces, Request<?> shape) {
-        FrameDecoder d = new FrameDecoder(Limits.standard());
+        return decodeStream(stream, pieces, shape, true) + decodeStream(stream, pieces, shape, false);
+    }
+
+    private static int decodeStream(byte[] stream, int[] pieces, Request<?> shape, boolean asRequests) {
+        Limits limits = Limits.standard();
+        FrameDecoder d = asRequests ? FrameDecoder.forRequests(limits) : FrameDecoder.forReplies(limits);
+        int ceiling = asRequests ? Limits.XENSTORE_PAYLOAD_MAX : Limits.REPLY_PAYLOAD_MAX;
         RequestDecoder requests = new RequestDecoder();
         ReplyDecoder replies = new ReplyDecoder();
         int frames = 0;
@@ -64,19 +73,25 @@ final class Robustness {
                 Frame f;
                 while ((f = d.next(piece)) != null) {
                     frames++;
-                    check(f.payload().length <= Limits.XENSTORE_PAYLOAD_MAX, "payload over the limit was returned");
-                    try {
-                        requests.decode(f);
-                    } catch (XenStoreErrorException e) {
-                        check(e.code() == ErrorCode.EINVAL, "request decoding failed with " + e.code());
-                    }
-                    try {
-                        replies.decode(shape, f);
-                    } catch (XenStoreErrorException | ProtocolException expected) {
-                        // The two ways a reply may legitimately fail.
+                    check(f.payload().length <= ceiling, "payload over the limit was returned");
+                    if (asRequests) {
+                        try {
+                            requests.decode(f);
+                        } catch (XenStoreErrorException e) {
+                            check(e.code() == ErrorCode.EINVAL, "request decoding failed with " + e.code());
+                        }
+                    } else {
+                        try {
+                            replies.decode(shape, f);
+                        } catch (XenStoreErrorException | ProtocolException expected) {
+                            // The two ways a reply may legitimately fail.
+                        }
                     }
                 }
-                check(d.bufferedBytes() <= MAX_BUFFERED, "decoder holds " + d.bufferedBytes() + " bytes");
+                check(d.bufferedBytes() <= Frame.HEADER_SIZE + ceiling, "decoder holds " + d.bufferedBytes() + " bytes");
+                // Memory follows the bytes that arrived, not what a header announced.
+                check(d.allocatedBytes() <= Math.max(Limits.XENSTORE_PAYLOAD_MAX, 2 * d.bufferedBytes()),
+                        "decoder allocated " + d.allocatedBytes() + " bytes for " + d.bufferedBytes() + " received");
                 check(!piece.hasRemaining(), "decoder left bytes unconsumed without a frame");
             }
         } catch (ProtocolException expected) {

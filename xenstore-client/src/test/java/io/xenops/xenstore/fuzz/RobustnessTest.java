@@ -1,7 +1,9 @@
 package io.xenops.xenstore.fuzz;
 
+import io.xenops.xenstore.error.ProtocolException;
 import io.xenops.xenstore.server.XenStoreServer;
 import io.xenops.xenstore.wire.Frame;
+import io.xenops.xenstore.wire.FrameDecoder;
 import io.xenops.xenstore.wire.FrameEncoder;
 import io.xenops.xenstore.wire.Limits;
 import io.xenops.xenstore.wire.MessageType;
@@ -19,6 +21,7 @@ import java.util.OptionalInt;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Seeded property tests over many thousands of generated inputs, part of every build (the Jazzer
@@ -62,7 +65,8 @@ class RobustnessTest {
                 int at = 12 + 16 * r.nextInt(Math.max(1, m.length / 16));
                 if (at + 4 <= m.length) {
                     ByteBuffer.wrap(m).order(ByteOrder.LITTLE_ENDIAN).putInt(at,
-                            List.of(4097, 65536, -1, Integer.MAX_VALUE, 0, 4096).get(r.nextInt(6)));
+                            List.of(4097, 65536, -1, Integer.MAX_VALUE, 0, 4096, 8400,
+                                    Limits.REPLY_PAYLOAD_MAX, Limits.REPLY_PAYLOAD_MAX + 1).get(r.nextInt(9)));
                 }
             }
             case 3 -> { // unknown type codes
@@ -161,5 +165,59 @@ class RobustnessTest {
             Robustness.clientNeverHangs(garbage);
         }
         System.out.println("robustness: " + inputs + " garbage server streams, every request completed");
+    }
+
+    /** A reply longer than a request may be (oxenstored's DIRECTORY), in seeded random pieces. */
+    @Test
+    void replyDecoderReassemblesLargeRepliesFromAnyFragmentation() {
+        Random r = new Random(SEED + 4);
+        for (int size : new int[] {4097, 8400, 65536, 300_000, Limits.REPLY_PAYLOAD_MAX}) {
+            byte[] payload = new byte[size];
+            r.nextBytes(payload);
+            byte[] stream = FrameEncoder.encodeUnchecked(new Frame(MessageType.DIRECTORY, 42, 0, payload));
+            for (int round = 0; round < 20; round++) {
+                FrameDecoder d = FrameDecoder.forReplies(Limits.standard());
+                Frame got = null;
+                int off = 0;
+                while (off < stream.length) {
+                    int n = Math.min(stream.length - off, round == 0 ? 1 : 1 + r.nextInt(round < 10 ? 64 : 20_000));
+                    ByteBuffer piece = ByteBuffer.wrap(stream, off, n);
+                    off += n;
+                    Frame f = d.next(piece);
+                    assertThat(piece.hasRemaining()).isFalse();
+                    if (f != null) {
+                        assertThat(got).isNull();
+                        got = f;
+                    } else {
+                        assertThat(d.allocatedBytes()).isLessThanOrEqualTo(Math.max(Limits.XENSTORE_PAYLOAD_MAX, 2 * d.bufferedBytes()));
+                    }
+                }
+                assertThat(got).as("size %d round %d", size, round).isEqualTo(new Frame(MessageType.DIRECTORY, 42, 0, payload));
+                assertThat(d.idle()).isTrue();
+            }
+            // The same frame is a protocol error for a server: xenstored takes no request over 4096.
+            assertThatThrownBy(() -> FrameDecoder.forRequests(Limits.standard()).next(ByteBuffer.wrap(stream)))
+                    .isInstanceOf(ProtocolException.class).hasMessageContaining("over the limit of 4096");
+        }
+    }
+
+    @Test
+    void aHeaderAloneNeverReservesMoreThanOnePayload() {
+        ByteBuffer header = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
+        header.putInt(MessageType.READ.code()).putInt(1).putInt(0).putInt(Limits.REPLY_PAYLOAD_MAX).flip();
+        FrameDecoder d = FrameDecoder.forReplies(Limits.standard());
+        assertThat(d.next(header)).isNull();
+        assertThat(d.allocatedBytes()).isEqualTo(Limits.XENSTORE_PAYLOAD_MAX);
+        assertThat(d.bufferedBytes()).isZero();
+    }
+
+    @Test
+    void replyDecoderRejectsALengthOverTheCeilingBeforeAllocating() {
+        ByteBuffer header = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
+        header.putInt(MessageType.READ.code()).putInt(1).putInt(0).putInt(Limits.REPLY_PAYLOAD_MAX + 1).flip();
+        FrameDecoder d = FrameDecoder.forReplies(Limits.standard());
+        assertThatThrownBy(() -> d.next(header)).isInstanceOf(ProtocolException.class)
+                .hasMessageContaining(Integer.toString(Limits.REPLY_PAYLOAD_MAX + 1));
+        assertThat(d.allocatedBytes()).isZero();
     }
 }
