@@ -445,7 +445,8 @@ public final class DensityBench {
             List<String> args2 = new ArrayList<>(List.of("--pool", "hello=0,*=0", "--max-vms", Integer.toString(max + 20)));
             if (!extra.isBlank()) args2.addAll(List.of(extra.trim().split("\\s+")));
             DensityRun run;
-            try (DaemonProcess d = new DaemonProcess(state, args2).start()) {
+            try (DaemonProcess d = new DaemonProcess(state, args2)) {
+                d.start(); // inside the try: a start that times out still stops the process
                 run = new DensityBench(d).density(steps, samples);
             } finally {
                 Qemus.killAll(state.toString());
@@ -472,7 +473,8 @@ public final class DensityBench {
             List<String> args2 = new ArrayList<>(List.of("--pool", "hello=0,*=0", "--cold-spawn", "false", "--max-vms", "400"));
             if (!extra.isBlank()) args2.addAll(List.of(extra.trim().split("\\s+")));
             List<RefillRow> rows;
-            try (DaemonProcess d = new DaemonProcess(state, args2).start()) {
+            try (DaemonProcess d = new DaemonProcess(state, args2)) {
+                d.start(); // inside the try: a start that times out still stops the process
                 rows = new DensityBench(d).refill(refillPool, rates, seconds);
             } finally {
                 Qemus.killAll(state.toString());
@@ -503,7 +505,8 @@ public final class DensityBench {
                         Integer.toString(pool + n + 10)));
                 if (!extra.isBlank()) args2.addAll(List.of(extra.trim().split("\\s+")));
                 StormRow r;
-                try (DaemonProcess d = new DaemonProcess(state, args2).start()) {
+                try (DaemonProcess d = new DaemonProcess(state, args2)) {
+                d.start(); // inside the try: a start that times out still stops the process
                     r = new DensityBench(d).storm(pool, n, Integer.parseInt(w.trim()));
                 } finally {
                     Qemus.killAll(state.toString());
