@@ -17,7 +17,8 @@ class QemuCommandLineTest {
         List<String> a = QemuCommandLine.build("qemu-system-x86_64", QemuConfig.DEFAULT_MACHINE,
                 new AccelChoice("kvm", "host", "test"), spec, dir, true, List.of("-device", "isa-debug-exit"));
         assertThat(String.join(" ", a)).isEqualTo("qemu-system-x86_64 -name xenops:vm-1"
-                + " -M microvm,acpi=off,pit=off,pic=off,rtc=off,x-option-roms=off -no-reboot -S -nodefaults -nographic"
+                + " -M microvm,acpi=off,pit=off,pic=off,rtc=off,x-option-roms=off,memory-backend=ram"
+                + " -object memory-backend-memfd,id=ram,size=8M -no-reboot -S -nodefaults -nographic"
                 + " -nic none -m 8 -smp 1 -accel kvm -cpu host -kernel /images/hello/kernel.elf -append xenops.id=vm-1 quiet"
                 + " -chardev socket,id=con,path=/var/lib/xenops/domains/vm-1/console.sock,server=on,wait=off,"
                 + "logfile=/var/lib/xenops/domains/vm-1/console.log -serial chardev:con"
