@@ -129,10 +129,6 @@ public final class VmService {
         metrics.gauge("xenops.host.memory.available", "Host MemAvailable at the last reading (bytes; -1 unknown)", memory,
                 m -> m.availableMiB() < 0 ? -1 : m.availableMiB() * 1048576.0);
         metrics.gauge("xenops.host.memory.low", "1 while host memory is below host_memory_reserve_mib", memory, m -> m.low() ? 1 : 0);
-        if (memory.enabled()) {
-            readMemory();
-            vertx.setPeriodic(MEMORY_REFRESH_MS, t -> readMemory());
-        }
         return Future.fromCompletionStage(driver.adopt(), ctx).compose(domains -> {
             Map<String, DomainInfo> byId = new HashMap<>();
             for (DomainInfo d : domains) byId.put(d.id(), d);
@@ -200,7 +196,14 @@ public final class VmService {
             LOG.log(System.Logger.Level.INFO, "reconciled: {0} pooled and {1} running VMs adopted, {2} half-made cleaned",
                     adoptedPooled, adoptedRunning, cleaned);
             return Future.join(cleanups).transform(ar -> Future.<Void>succeededFuture());
-        }).onSuccess(v -> kickAll());
+        }).onSuccess(v -> {
+            kickAll();
+            // Only after the reconciliation: a reading kicks the pools, which must not build before adopted VMs are in.
+            if (memory.enabled()) {
+                readMemory();
+                vertx.setPeriodic(MEMORY_REFRESH_MS, t -> readMemory());
+            }
+        });
     }
 
     private static final long MEMORY_REFRESH_MS = 1_000;
