@@ -207,6 +207,8 @@ public final class VmService {
     }
 
     private static final long MEMORY_REFRESH_MS = 1_000;
+    /** A pool wanted a build the admission check refused; the next reading retries it. */
+    private boolean heldBackByMemory;
 
     /** Reads MemAvailable on a worker (never on the control context) and acts on the reading here. */
     private void readMemory() {
@@ -217,10 +219,16 @@ public final class VmService {
                         "host memory {0}: {1} MiB available, reserve {2} MiB{3}", memory.low() ? "low" : "recovered",
                         mib, memory.reserveMiB(), memory.low() ? "; not building VMs, shedding pooled ones" : "");
                 events.publish(memory.low() ? "host.memory-low" : "host.memory-ok", "available_mib=" + mib);
+                if (!memory.low()) heldBackByMemory = true; // pools shed while it was low refill now
             }
-            // A pool held back by the admission check gets no other nudge than a new reading.
-            if (memory.low()) shedOnePooled();
-            else kickAll();
+            // A pool held back by the admission check gets no other nudge than a new reading. Only such a pool:
+            // refills otherwise start after a spawn's work, never in the middle of it.
+            if (memory.low()) {
+                shedOnePooled();
+            } else if (heldBackByMemory) {
+                heldBackByMemory = false;
+                kickAll();
+            }
         });
     }
 
@@ -628,6 +636,7 @@ public final class VmService {
                 kickAll(); // a finished build frees a build slot for any pool
             });
         }
+        if (pool.deficit() > 0 && (memory.low() || !memory.admits(img.get().memoryMiB()))) heldBackByMemory = true;
     }
 
     // ---------------------------------------------------------------- destroy
