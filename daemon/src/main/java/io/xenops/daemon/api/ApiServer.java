@@ -175,6 +175,10 @@ public final class ApiServer {
                     .setHost(config.listenHost()).setPort(config.listenPort())
                     .setTcpNoDelay(true).setCompressionSupported(false));
             server.invalidRequestHandler(this::invalidRequest);
+            // Vert.x answers a request line with an unknown HTTP version (HTTP/9.9) with a bare 501 of its own unless
+            // a WebSocket handler is set; with one, such requests reach the router and get a problem document (begin).
+            // The API has no WebSockets: a real upgrade is refused.
+            server.webSocketHandshakeHandler(h -> h.reject(404));
             Future<HttpServer> tcp = server.requestHandler(router).listen();
             if (config.unixSocket() == null) return tcp;
             return tcp.compose(s -> {
@@ -429,6 +433,12 @@ public final class ApiServer {
         String rid = given != null && given.matches("[A-Za-z0-9._-]{1,64}") ? given : ridPrefix + requests.incrementAndGet();
         rc.put(RID, rid);
         rc.response().putHeader("X-Request-Id", rid);
+        if (rc.request().version() == null) {
+            // A client error (RFC 9112 lets a server answer any request it cannot handle with 400), not a 501.
+            rc.response().putHeader(HttpHeaders.CONNECTION, "close");
+            send(rc, Problems.INVALID, "unsupported HTTP version: only HTTP/1.0 and HTTP/1.1 are served");
+            return;
+        }
         if (stopping) {
             rc.response().putHeader(HttpHeaders.CONNECTION, "close");
             send(rc, new Problems.Kind(503, Problems.PREFIX + "shutting-down", "Shutting down"), "xenopsd is stopping");
@@ -442,10 +452,13 @@ public final class ApiServer {
             }
             long nanos = System.nanoTime() - (long) rc.get(T0);
             Object op = rc.get(OP);
-            metrics.httpRequest(op == null ? "none" : op.toString(), rc.response().getStatusCode(), nanos);
+            // A connection closed before any answer (the client's bytes could not be decoded, or it hung up) has no
+            // status: 0, not the 200 a response starts with.
+            int status = rc.response().headWritten() ? rc.response().getStatusCode() : 0;
+            metrics.httpRequest(op == null ? "none" : op.toString(), status, nanos);
             Principal who = rc.get(WHO);
             LOG.log(System.Logger.Level.INFO, "request_id={0} {1} {2} status={3} us={4} caller={5}", rid,
-                    rc.request().method(), rc.request().path(), rc.response().getStatusCode(), nanos / 1000,
+                    rc.request().method(), rc.request().path(), status == 0 ? "none" : Integer.toString(status), nanos / 1000,
                     who == null || who.name() == null ? "-" : who.name());
         });
         String raw = rc.request().path();
@@ -509,6 +522,11 @@ public final class ApiServer {
             } else {
                 send(rc, Problems.INVALID, describe(v));
             }
+        } else if (undecodable(f)) {
+            // The client sent bytes Netty could not decode after the headers (a bad chunk size): its error, not ours.
+            LOG.log(System.Logger.Level.DEBUG, "request_id=" + rc.get(RID) + " undecodable body: " + f);
+            rc.response().putHeader(HttpHeaders.CONNECTION, "close");
+            send(rc, Problems.INVALID, "the request body could not be read: " + f.getMessage());
         } else if (rc.statusCode() == 413) {
             send(rc, Problems.TOO_LARGE, "the body is larger than " + config.maxBodyBytes() + " bytes");
         } else if (rc.statusCode() == 400 || (f != null && f.getClass().getName().contains("DecodeException"))) {
@@ -520,6 +538,18 @@ public final class ApiServer {
             LOG.log(System.Logger.Level.ERROR, "request_id=" + rc.get(RID) + " internal error", f);
             send(rc, Problems.INTERNAL, "internal error; see the daemon's log for request " + rc.get(RID));
         }
+    }
+
+    /** A failure raised by Netty's HTTP decoder while reading the request (its frames are at the top of the trace). */
+    private static boolean undecodable(Throwable f) {
+        for (Throwable t = f; t != null; t = t.getCause()) {
+            if (t.getClass().getName().startsWith("io.netty.handler.codec.")) return true;
+            StackTraceElement[] st = t.getStackTrace();
+            for (int i = 0; i < Math.min(3, st.length); i++) {
+                if (st[i].getClassName().startsWith("io.netty.handler.codec.http.")) return true;
+            }
+        }
+        return false;
     }
 
     private static String describe(ValidatorException v) {

@@ -21,7 +21,8 @@ import java.util.function.Function;
 public final class ConfigLoader {
     static final List<String> KEYS = List.of("listen", "state_dir", "images_dir", "driver", "accel", "qemu",
             "pool", "max_vms", "cold_spawn", "build_concurrency", "boot_timeout_ms", "ready_timeout_ms",
-            "max_body_bytes", "tokens_file", "unix_socket", "webhook_secret_file", "libvirt_uri");
+            "max_body_bytes", "tokens_file", "unix_socket", "webhook_secret_file", "libvirt_uri",
+            "host_memory_reserve_mib", "fault");
 
     private final Map<String, String> env;
 
@@ -34,7 +35,7 @@ public final class ConfigLoader {
                                [--pool IMAGE=N[,IMAGE=N...]] [--max-vms N] [--cold-spawn true|false]
                                [--build-concurrency N] [--boot-timeout-ms N] [--ready-timeout-ms N]
                                [--max-body-bytes N] [--tokens-file FILE] [--unix-socket PATH]
-                               [--webhook-secret-file FILE]
+                               [--webhook-secret-file FILE] [--host-memory-reserve-mib N]
                 Every flag can also be set in the JSON config file (state_dir, ...) or as XENOPSD_STATE_DIR, ...
                 """;
     }
@@ -135,11 +136,19 @@ public final class ConfigLoader {
             throw new ConfigException("listen " + listen + " is not a loopback address: set tokens_file, "
                     + "so the API is not open to the network");
         }
+        long reserve = integer("host_memory_reserve_mib", last(v, "host_memory_reserve_mib",
+                Long.toString(DaemonConfig.DEFAULT_HOST_MEMORY_RESERVE_MIB)), 0, 1 << 24);
+        String fault = last(v, "fault", "");
+        try {
+            io.xenops.daemon.vm.FaultPoints.parse(fault);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("fault: " + e.getMessage());
+        }
         return new DaemonConfig(host, port, stateDir, imageDirs, driver, accel, qemu, pools, maxVms, cold, conc, boot,
                 ready, body, tokens.isEmpty() ? null : Path.of(tokens).toAbsolutePath(),
                 unix.isEmpty() ? null : Path.of(unix).toAbsolutePath(),
                 last(v, "webhook_secret_file", "").isEmpty() ? null : Path.of(last(v, "webhook_secret_file", "")).toAbsolutePath(),
-                last(v, "libvirt_uri", "qemu:///system"));
+                last(v, "libvirt_uri", "qemu:///system"), reserve, fault);
     }
 
     private static String last(Map<String, List<String>> v, String key, String dflt) {

@@ -26,17 +26,35 @@ import java.util.Objects;
  * @param unixSocket      an extra listener on a unix socket, guarded by its file permissions, or null
  * @param webhookSecretFile HMAC key for signing webhook deliveries, or null for unsigned
  * @param libvirtUri      the libvirt connection for driver=libvirt (qemu:///system, xen:///system, ...)
+ * @param hostMemoryReserveMiB host memory (MemAvailable) a new VM must leave free; below it new builds are
+ *                        refused (503), pools shed paused VMs, and both resume when memory returns; 0 turns it off
+ * @param fault           fault-injection steps for crash tests ({@code STEP:kill,...}, see FaultPoints); blank in production
  */
 public record DaemonConfig(String listenHost, int listenPort, Path stateDir, List<Path> imageDirs, String driver,
                            String accel, String qemuBinary, Map<String, Integer> poolTargets, int maxVms,
                            boolean coldSpawn, int buildConcurrency, Duration bootTimeout, Duration readyTimeout,
                            int maxBodyBytes, Path tokensFile, Path unixSocket,
-                           Path webhookSecretFile, String libvirtUri) {
+                           Path webhookSecretFile, String libvirtUri, long hostMemoryReserveMiB, String fault) {
+    public static final long DEFAULT_HOST_MEMORY_RESERVE_MIB = 256;
+
     public DaemonConfig {
+        if (hostMemoryReserveMiB < 0) throw new IllegalArgumentException("hostMemoryReserveMiB must not be negative");
+        fault = fault == null ? "" : fault;
         Objects.requireNonNull(listenHost);
         Objects.requireNonNull(stateDir);
         imageDirs = List.copyOf(imageDirs);
         poolTargets = Map.copyOf(poolTargets);
+    }
+
+    /** The configuration before the host-memory reserve and the fault seam existed: their defaults. */
+    public DaemonConfig(String listenHost, int listenPort, Path stateDir, List<Path> imageDirs, String driver,
+                        String accel, String qemuBinary, Map<String, Integer> poolTargets, int maxVms,
+                        boolean coldSpawn, int buildConcurrency, Duration bootTimeout, Duration readyTimeout,
+                        int maxBodyBytes, Path tokensFile, Path unixSocket,
+                        Path webhookSecretFile, String libvirtUri) {
+        this(listenHost, listenPort, stateDir, imageDirs, driver, accel, qemuBinary, poolTargets, maxVms, coldSpawn,
+                buildConcurrency, bootTimeout, readyTimeout, maxBodyBytes, tokensFile, unixSocket, webhookSecretFile,
+                libvirtUri, DEFAULT_HOST_MEMORY_RESERVE_MIB, "");
     }
 
     public int poolTargetFor(String image) {

@@ -74,10 +74,25 @@ public final class VmService {
     private int buildsInFlight;
     private long tokens;
     private boolean stopping;
+    /** Named crash points for the kill tests; none unless the operator armed them (config {@code fault}). */
+    private final FaultPoints faults;
+    private final HostMemory memory;
+    private final HostMemory.Source meminfo;
 
     public VmService(Vertx vertx, Context ctx, Driver driver, StateStore state, ImageStore images, DaemonConfig config,
                      Clock clock, EventLog events, TaskRegistry tasks, Metrics metrics, Notifier notifier,
                      java.util.Set<String> imagesInUse) {
+        this(vertx, ctx, driver, state, images, config, clock, events, tasks, metrics, notifier, imagesInUse,
+                FaultPoints.parse(config.fault()), HostMemory.procMeminfo());
+    }
+
+    VmService(Vertx vertx, Context ctx, Driver driver, StateStore state, ImageStore images, DaemonConfig config,
+              Clock clock, EventLog events, TaskRegistry tasks, Metrics metrics, Notifier notifier,
+              java.util.Set<String> imagesInUse, FaultPoints faults, HostMemory.Source meminfo) {
+        this.faults = faults;
+        this.memory = new HostMemory(config.hostMemoryReserveMiB());
+        this.meminfo = meminfo;
+        if (faults.armed()) LOG.log(System.Logger.Level.WARNING, "fault injection is armed: " + config.fault());
         this.imagesInUse = imagesInUse;
         this.vertx = vertx;
         this.ctx = ctx;
@@ -111,6 +126,9 @@ public final class VmService {
             metrics.gauge("xenops.vms", "VMs held by the daemon, by phase", ph,
                     p -> vms.values().stream().filter(v -> v.phase == p).count(), "phase", ph.name().toLowerCase(java.util.Locale.ROOT));
         }
+        metrics.gauge("xenops.host.memory.available", "Host MemAvailable at the last reading (bytes; -1 unknown)", memory,
+                m -> m.availableMiB() < 0 ? -1 : m.availableMiB() * 1048576.0);
+        metrics.gauge("xenops.host.memory.low", "1 while host memory is below host_memory_reserve_mib", memory, m -> m.low() ? 1 : 0);
         return Future.fromCompletionStage(driver.adopt(), ctx).compose(domains -> {
             Map<String, DomainInfo> byId = new HashMap<>();
             for (DomainInfo d : domains) byId.put(d.id(), d);
@@ -178,7 +196,61 @@ public final class VmService {
             LOG.log(System.Logger.Level.INFO, "reconciled: {0} pooled and {1} running VMs adopted, {2} half-made cleaned",
                     adoptedPooled, adoptedRunning, cleaned);
             return Future.join(cleanups).transform(ar -> Future.<Void>succeededFuture());
-        }).onSuccess(v -> kickAll());
+        }).onSuccess(v -> {
+            kickAll();
+            // Only after the reconciliation: a reading kicks the pools, which must not build before adopted VMs are in.
+            if (memory.enabled()) {
+                readMemory();
+                vertx.setPeriodic(MEMORY_REFRESH_MS, t -> readMemory());
+            }
+        });
+    }
+
+    private static final long MEMORY_REFRESH_MS = 1_000;
+    /** A pool wanted a build the admission check refused; the next reading retries it. */
+    private boolean heldBackByMemory;
+
+    /** Reads MemAvailable on a worker (never on the control context) and acts on the reading here. */
+    private void readMemory() {
+        vertx.executeBlocking(meminfo::availableMiB, false).onComplete(ar -> {
+            long mib = ar.succeeded() ? ar.result() : -1;
+            if (memory.update(mib)) {
+                LOG.log(memory.low() ? System.Logger.Level.WARNING : System.Logger.Level.INFO,
+                        "host memory {0}: {1} MiB available, reserve {2} MiB{3}", memory.low() ? "low" : "recovered",
+                        mib, memory.reserveMiB(), memory.low() ? "; not building VMs, shedding pooled ones" : "");
+                events.publish(memory.low() ? "host.memory-low" : "host.memory-ok", "available_mib=" + mib);
+                if (!memory.low()) heldBackByMemory = true; // pools shed while it was low refill now
+            }
+            // A pool held back by the admission check gets no other nudge than a new reading. Only such a pool:
+            // refills otherwise start after a spawn's work, never in the middle of it.
+            if (memory.low()) {
+                shedOnePooled();
+            } else if (heldBackByMemory) {
+                heldBackByMemory = false;
+                kickAll();
+            }
+        });
+    }
+
+    /**
+     * Host memory is below the reserve: give back one paused VM (the newest of the fullest pool) per reading, so
+     * the daemon shrinks gradually and stops as soon as the host has room again. Targets are kept, so the pools
+     * refill when memory returns.
+     */
+    private void shedOnePooled() {
+        Pool<Vm> fullest = null;
+        for (Pool<Vm> p : pools.values()) if (p.readyCount() > 0 && (fullest == null || p.readyCount() > fullest.readyCount())) fullest = p;
+        if (fullest == null) return;
+        Vm newest = null;
+        for (Vm vm : vms.values()) {
+            if (vm.phase == Phase.POOLED && vm.image.equals(fullest.image()) && fullest.contains(vm)
+                    && (newest == null || vm.createdAt.isAfter(newest.createdAt))) newest = vm;
+        }
+        if (newest == null || !fullest.remove(newest)) return;
+        LOG.log(System.Logger.Level.WARNING, "host memory low: shedding pooled VM {0} of {1}", newest.id, fullest.image());
+        newest.phase = Phase.DESTROYING;
+        destroyNow(newest);
+        poolChanged(fullest);
     }
 
     private Future<Void> discard(String id, boolean destroyDomain) {
@@ -290,6 +362,7 @@ public final class VmService {
         if (taken != null) events.publish("pool.changed", pool.image());
         Future<Vm> resumed;
         if (taken != null) {
+            faults.reach("spawn.warm.taken");
             Vm vm = taken;
             vm.phase = Phase.SPAWNING;
             vm.timings = Timings.start("warm", receivedAt).taken(sinceUs(receivedNanos, System.nanoTime()));
@@ -297,8 +370,9 @@ public final class VmService {
             // so a crash in between is repaired as "never handed out".
             Future<Void> unpause = call("unpause", () -> driver.unpause(vm.id))
                     .onSuccess(v -> vm.timings = vm.timings.resumed(sinceUs(receivedNanos, System.nanoTime())));
+            faults.reach("spawn.warm.mid-unpause");
             Future<Void> record = Future.fromCompletionStage(state.put(vm.record(VmRecord.Role.RUNNING), false), ctx);
-            resumed = Future.all(unpause, record).map(vm).recover(err -> fail(vm, err));
+            resumed = Future.all(unpause, record).map(vm).onSuccess(v -> faults.reach("spawn.warm.resumed")).recover(err -> fail(vm, err));
         } else {
             if (!config.coldSpawn()) {
                 return Future.failedFuture(new XenopsException.CapacityExhausted(
@@ -308,6 +382,10 @@ public final class VmService {
                 return Future.failedFuture(new XenopsException.CapacityExhausted(
                         "xenopsd holds " + live() + " VMs, its limit (max_vms)", null));
             }
+            if (!memory.admits(img.memoryMiB())) {
+                return Future.failedFuture(new XenopsException.CapacityExhausted(memory.describe(img.memoryMiB()), null));
+            }
+            faults.reach("spawn.cold.before-build");
             pool.countCold();
             resumed = build(img, true, receivedNanos, receivedAt, req.owner());
         }
@@ -336,6 +414,7 @@ public final class VmService {
             }
             return Future.all(sent, pong, last).map(vm).recover(err -> fail(vm, err));
         }).map(vm -> {
+            faults.reach(vm.timings != null && "cold".equals(vm.timings.path()) ? "spawn.cold.before-response" : "spawn.warm.before-response");
             vm.phase = Phase.RUNNING;
             vm.callbackUrl = req.callbackUrl();
             vm.timings = vm.timings.responded(sinceUs(receivedNanos, System.nanoTime()));
@@ -388,14 +467,23 @@ public final class VmService {
         vms.put(id, vm);
         DomainSpec spec = new DomainSpec(id, img.name(), img.kernel(), img.memoryMiB(), img.vcpus(),
                 ("xenops.id=" + id + " " + img.cmdline()).trim());
+        memory.admitted(img.memoryMiB());
+        String step = forSpawn ? "spawn.cold." : "pool.build.";
         return Future.fromCompletionStage(state.put(vm.record(VmRecord.Role.BUILDING), true), ctx)
-                .compose(v -> call("create", () -> driver.create(spec)))
+                .compose(v -> {
+                    faults.reach(step + "recorded");
+                    return call("create", () -> driver.create(spec));
+                })
                 .compose(info -> {
+                    faults.reach(step + "created");
                     vm.driverDetails = info.details();
                     Future<GuestMessage> ready = await(vm, "READY", config.bootTimeout());
-                    return call("unpause", () -> driver.unpause(id)).compose(v -> ready);
+                    Future<Void> unpaused = call("unpause", () -> driver.unpause(id));
+                    faults.reach(step + "mid-unpause");
+                    return unpaused.compose(v -> ready);
                 })
                 .compose(m -> {
+                    faults.reach(step + "after-build");
                     GuestMessage.Ready r = (GuestMessage.Ready) m;
                     if (!r.id().equals(id)) {
                         return Future.failedFuture(new XenopsException.DriverFailure(
@@ -522,7 +610,8 @@ public final class VmService {
         if (!surplus.isEmpty()) poolChanged(pool);
         Optional<Image> img = images.find(pool.image());
         if (img.isEmpty()) return;
-        while (pool.deficit() > 0 && buildsInFlight < config.buildConcurrency() && live() < config.maxVms()) {
+        while (pool.deficit() > 0 && buildsInFlight < config.buildConcurrency() && live() < config.maxVms()
+                && !memory.low() && memory.admits(img.get().memoryMiB())) {
             pool.buildStarted();
             buildsInFlight++;
             build(img.get(), false, System.nanoTime(), clock.instant(), null).onComplete(ar -> {
@@ -547,6 +636,7 @@ public final class VmService {
                 kickAll(); // a finished build frees a build slot for any pool
             });
         }
+        if (pool.deficit() > 0 && (memory.low() || !memory.admits(img.get().memoryMiB()))) heldBackByMemory = true;
     }
 
     // ---------------------------------------------------------------- destroy
@@ -571,8 +661,38 @@ public final class VmService {
                     vms.remove(vm.id);
                     recomputeInUse();
                     if (wasVisible) events.publish("vm.destroyed", vm.id);
-                    if (ar.failed()) LOG.log(System.Logger.Level.ERROR, "destroy of " + vm.id + " failed", ar.cause());
+                    if (ar.failed()) {
+                        LOG.log(System.Logger.Level.ERROR, "destroy of " + vm.id + " failed; retrying in "
+                                + DESTROY_RETRY_FIRST_MS + " ms", ar.cause());
+                        retryDestroy(vm.id, DESTROY_RETRY_FIRST_MS);
+                    }
                 });
+    }
+
+    private static final long DESTROY_RETRY_FIRST_MS = 100;
+    private static final long DESTROY_RETRY_MAX_MS = 5_000;
+
+    /**
+     * Finishes a destroy that failed half-way (a read-only or failing state directory): the VM is already out of
+     * every view, but its domain directory or record is not gone. Retried with backoff until it is, so nothing
+     * waits for the next daemon start. The driver's destroy of an unknown id with a directory repairs it.
+     */
+    private void retryDestroy(String id, long delayMs) {
+        vertx.setTimer(delayMs, t -> {
+            if (stopping) return;
+            call("destroy", () -> driver.destroy(id))
+                    .compose(v -> Future.fromCompletionStage(state.remove(id), ctx))
+                    .onComplete(ar -> {
+                        if (ar.succeeded()) {
+                            LOG.log(System.Logger.Level.INFO, "destroy of {0} finished on retry", id);
+                        } else {
+                            long next = Math.min(DESTROY_RETRY_MAX_MS, delayMs * 2);
+                            LOG.log(System.Logger.Level.WARNING, "destroy of {0} failed again ({1}); retrying in {2} ms",
+                                    id, ar.cause().getMessage(), next);
+                            retryDestroy(id, next);
+                        }
+                    });
+        });
     }
 
     private <T> Future<T> enqueue(Vm vm, Supplier<Future<T>> op) {
@@ -626,7 +746,8 @@ public final class VmService {
             Pool<Vm> pool = pools.get(vm.image);
             boolean wasPooled = pool != null && pool.remove(vm);
             vms.remove(vm.id);
-            call("destroy", () -> driver.destroy(vm.id)).onComplete(ar -> state.remove(vm.id));
+            call("destroy", () -> driver.destroy(vm.id)).compose(v -> Future.fromCompletionStage(state.remove(vm.id), ctx))
+                    .onFailure(err -> retryDestroy(vm.id, DESTROY_RETRY_FIRST_MS));
             if (wasPooled) {
                 poolChanged(pool);
                 kick(pool);

@@ -358,8 +358,12 @@ class ReliabilityQemuTest {
         for (JsonNode vm : d.json("GET", "/v1/vms", null, 200).get("vms")) {
             assertThat(d.call("DELETE", "/v1/vms/" + vm.get("id").asText(), null).statusCode()).isEqualTo(204);
         }
-        // The VM whose destroy could not remove its files keeps them until the next start (a known finding,
-        // docs/reliability.md); after a restart nothing is half-made and the pool is whole.
+        // The destroy that could not remove its files while the directory was read-only is retried with backoff
+        // and finishes once it is writable: without a restart, records, domain directories and QEMUs match.
+        assertOwnedMatchesRunning();
+        DaemonProcess.eventually(Duration.ofSeconds(15), () -> { try { return records().size() == 1; } catch (Exception e) { return false; } });
+        System.out.println("read-only, before restart: records " + records() + " domains " + domainDirs());
+        // And after a restart nothing is half-made and the pool is whole.
         d.stop();
         DaemonProcess again = daemon("--pool", "hello=1");
         DaemonProcess.eventually(FILL, () -> again.poolReady("hello") == 1);
