@@ -76,7 +76,7 @@ final class OwnedState {
 
     void assertNothingLeftFor(String id) throws Exception {
         DaemonProcess.eventually(Duration.ofSeconds(15), () -> Qemus.mentioning(id).isEmpty());
-        DaemonProcess.eventually(Duration.ofSeconds(15), () -> !Files.exists(state.resolve("vms").resolve(id + ".json"))
+        DaemonProcess.eventually(Duration.ofSeconds(15), () -> DaemonProcess.recordFiles(state, id).isEmpty()
                 && !Files.exists(state.resolve("domains").resolve(id)));
     }
 }
