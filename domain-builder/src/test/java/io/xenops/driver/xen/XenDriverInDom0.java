@@ -32,12 +32,15 @@ import org.junit.jupiter.api.io.TempDir;
  * (integration-tests/xen), as root, with /dev/xen/privcmd, xenstored, xenconsoled and xl.
  *
  * <p>Not a host test: the name does not match Surefire's includes, and it is enabled only with
- * {@code -Dxenops.xen.dom0=true}, which the dom0 runner sets. Inside dom0 nothing is skipped: a missing
- * device or kernel fails with a message that says what is missing.
+ * {@code -Dxenops.xen.dom0=true}, which the dom0 runner sets (integration-tests/xen XenDriverSuiteTest and
+ * XenDriverCXenstoredSuiteTest, hence public). Inside dom0 nothing is skipped: a missing device or kernel
+ * fails with a message that says what is missing.
+ *
+ * <p>Every line prefixed {@code measure:} is a figure for docs/xen-driver.md.
  */
 @EnabledIfSystemProperty(named = "xenops.xen.dom0", matches = "true", disabledReason = "runs inside the nested Xen's dom0 only")
 @Timeout(900)
-class XenDriverInDom0 {
+public class XenDriverInDom0 {
     /** Generous: a JVM under TCG in nested Xen is slow, and guests print their first line after seconds. */
     private static final long WAIT_SECONDS = 180;
 
@@ -61,9 +64,48 @@ class XenDriverInDom0 {
     }
 
     private XenDriver open(Path state) throws Exception {
-        XenDriver d = XenDriver.open(XenConfig.defaults(state).withCreateTimeout(java.time.Duration.ofSeconds(WAIT_SECONDS)));
+        return open(XenConfig.defaults(state));
+    }
+
+    private XenDriver open(XenConfig config) throws Exception {
+        XenDriver d = XenDriver.open(config.withCreateTimeout(java.time.Duration.ofSeconds(WAIT_SECONDS)));
         d.setListener(events::add);
         return d;
+    }
+
+    private static XenStoreClient dom0Store() throws Exception {
+        return XenStoreClient.connect(Path.of("/run/xenstored/socket"));
+    }
+
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).trim();
+        } catch (java.io.IOException e) {
+            return "unknown";
+        }
+    }
+
+    /**
+     * Proves which channel carried the protocol: with XENSTORE the guest's lines are the numbered nodes
+     * under out/ and its console has the banner but no protocol line; with CONSOLE, out/ stays empty.
+     */
+    private static void assertCarriedBy(XenConfig.GuestChannel channel, int domid, XenDriver d, String id, List<String> outLines)
+            throws Exception {
+        String out = "/local/domain/" + domid + "/xenops/out";
+        try (XenStoreClient xs = dom0Store()) {
+            var b = xs.blocking(java.time.Duration.ofSeconds(30));
+            assertThat(b.readStringIfExists("/local/domain/" + domid + "/xenops/channel"))
+                    .contains(channel.name().toLowerCase(java.util.Locale.ROOT));
+            if (channel == XenConfig.GuestChannel.XENSTORE) {
+                for (int i = 0; i < outLines.size(); i++) {
+                    assertThat(b.readStringIfExists(out + "/" + i)).as("%s/%d", out, i).contains(outLines.get(i));
+                }
+                assertThat(d.console(id)).contains("protocol on xenstore").doesNotContain("READY ").doesNotContain("RESULT ");
+            } else {
+                assertThat(b.directory(out)).as("nothing in %s on the console channel", out).isEmpty();
+                assertThat(d.console(id)).contains("READY ");
+            }
+        }
     }
 
     private <T extends DomainEvent> T await(Class<T> type, Predicate<T> test, String what, XenDriver d, String id) throws Exception {
@@ -89,12 +131,13 @@ class XenDriverInDom0 {
     }
 
     @Test
-    void createUnpauseReadyArgsPauseAdoptDestroy() throws Exception {
+    void xenStoreChannelIsTheDefaultOnPvhWithArgsPauseAdoptDestroy() throws Exception {
         requireXen();
         Path kernel = kernel();
         Path state = tmp.resolve("state");
         String id = "itest1";
         XenDriver driver = open(state);
+        assertThat(XenConfig.defaults(state).channel()).isEqualTo(XenConfig.GuestChannel.XENSTORE);
         int domid;
         try {
             long t0 = System.nanoTime();
@@ -109,12 +152,18 @@ class XenDriverInDom0 {
             long u1 = System.nanoTime();
             System.out.printf("unpause by hypercall: %d us%n", (u1 - u0) / 1_000);
             DomainEvent.GuestSaid ready = await(DomainEvent.GuestSaid.class, e -> e.message() instanceof GuestMessage.Ready, "READY", driver, id);
-            System.out.printf("unpause to READY (console pty): %d ms%n", (ready.nanoTime() - u0) / 1_000_000);
+            System.out.printf("measure: unpause to READY (xenstore, %s, first domain of the JVM): %d ms, loadavg %s%n",
+                    info.details().get("type"), (ready.nanoTime() - u0) / 1_000_000, loadAverage());
             assertThat(ready.message()).isEqualTo(new GuestMessage.Ready("hello", id));
 
+            long a0 = System.nanoTime();
             driver.send(id, new GuestCommand.Args("t1", "xen")).get(10, TimeUnit.SECONDS);
             DomainEvent.GuestSaid result = await(DomainEvent.GuestSaid.class, e -> e.message() instanceof GuestMessage.Result, "RESULT", driver, id);
+            System.out.printf("measure: ARGS to RESULT (xenstore): %d ms%n", (result.nanoTime() - a0) / 1_000_000);
             assertThat(result.message()).isEqualTo(new GuestMessage.Result("t1", "hello, xen"));
+            assertCarriedBy(XenConfig.GuestChannel.XENSTORE, domid, driver, id, List.of("READY hello " + id, "RESULT t1 hello, xen"));
+            assertThat(events).as("each line is seen once").noneMatch(e -> e instanceof DomainEvent.GuestSaid g
+                    && (g.message() instanceof GuestMessage.Ready || g.message() instanceof GuestMessage.Result));
 
             // Warm figures: the first call above includes FFM linkage and a cold JIT.
             long[] cycle = new long[20];
@@ -141,9 +190,14 @@ class XenDriverInDom0 {
             assertThat(adopted).extracting(DomainInfo::id, DomainInfo::state)
                     .containsExactly(org.assertj.core.groups.Tuple.tuple(id, DomainState.PAUSED));
             second.unpause(id).get(10, TimeUnit.SECONDS);
+            long p0 = System.nanoTime();
             second.send(id, new GuestCommand.Ping("p1")).get(10, TimeUnit.SECONDS);
             DomainEvent.GuestSaid pong = await(DomainEvent.GuestSaid.class, e -> e.message() instanceof GuestMessage.Pong, "PONG", second, id);
+            System.out.printf("measure: PING to PONG (xenstore, adopted, after 21 pause/unpause cycles): %d ms%n", (pong.nanoTime() - p0) / 1_000_000);
             assertThat(pong.message()).isEqualTo(new GuestMessage.Pong("p1"));
+            // The adopted driver continued both counters: the command is in/1, the answer out/2.
+            assertCarriedBy(XenConfig.GuestChannel.XENSTORE, domid, second, id,
+                    List.of("READY hello " + id, "RESULT t1 hello, xen", "PONG p1"));
 
             second.destroy(id).get(WAIT_SECONDS, TimeUnit.SECONDS);
             try (XenHypercalls xen = new XenHypercalls(PrivcmdTransport.openDefault(), new DomctlCodec(DomctlCodec.INTERFACE_VERSION_4_17));
@@ -156,6 +210,70 @@ class XenDriverInDom0 {
             assertThat(state.resolve("domains/" + id)).doesNotExist();
         } finally {
             second.close();
+        }
+    }
+
+    @Test
+    void consoleChannelStaysSelectable() throws Exception {
+        requireXen();
+        Path kernel = kernel();
+        XenDriver driver = open(XenConfig.defaults(tmp.resolve("state-console")).withChannel(XenConfig.GuestChannel.CONSOLE));
+        String id = "itest4";
+        try {
+            DomainInfo info = driver.create(new DomainSpec(id, "hello", kernel, 4, 1, "xenops.id=" + id)).get(WAIT_SECONDS, TimeUnit.SECONDS);
+            int domid = Integer.parseInt(info.details().get("domid"));
+            long u0 = System.nanoTime();
+            driver.unpause(id).get(10, TimeUnit.SECONDS);
+            DomainEvent.GuestSaid ready = await(DomainEvent.GuestSaid.class, e -> e.message() instanceof GuestMessage.Ready, "READY", driver, id);
+            System.out.printf("measure: unpause to READY (console, %s): %d ms, loadavg %s%n",
+                    info.details().get("type"), (ready.nanoTime() - u0) / 1_000_000, loadAverage());
+            assertThat(ready.message()).isEqualTo(new GuestMessage.Ready("hello", id));
+            long a0 = System.nanoTime();
+            driver.send(id, new GuestCommand.Args("t4", "console")).get(10, TimeUnit.SECONDS);
+            DomainEvent.GuestSaid result = await(DomainEvent.GuestSaid.class, e -> e.message() instanceof GuestMessage.Result, "RESULT", driver, id);
+            System.out.printf("measure: ARGS to RESULT (console): %d ms%n", (result.nanoTime() - a0) / 1_000_000);
+            assertThat(result.message()).isEqualTo(new GuestMessage.Result("t4", "hello, console"));
+            assertCarriedBy(XenConfig.GuestChannel.CONSOLE, domid, driver, id, List.of());
+            driver.destroy(id).get(WAIT_SECONDS, TimeUnit.SECONDS);
+        } finally {
+            driver.close();
+        }
+    }
+
+    @Test
+    void xenStoreChannelOnPv() throws Exception {
+        requireXen();
+        Path kernel = kernel();
+        XenDriver driver = open(XenConfig.defaults(tmp.resolve("state-pv")).withType(XenConfig.DomainType.PV));
+        String id = "itest5";
+        try {
+            DomainInfo info = driver.create(new DomainSpec(id, "hello", kernel, 4, 1, "xenops.id=" + id)).get(WAIT_SECONDS, TimeUnit.SECONDS);
+            assertThat(info.details()).containsEntry("type", "pv").containsEntry("channel", "xenstore");
+            int domid = Integer.parseInt(info.details().get("domid"));
+            long u0 = System.nanoTime();
+            driver.unpause(id).get(10, TimeUnit.SECONDS);
+            DomainEvent.GuestSaid ready = await(DomainEvent.GuestSaid.class, e -> e.message() instanceof GuestMessage.Ready, "READY", driver, id);
+            System.out.printf("measure: unpause to READY (xenstore, pv): %d ms, loadavg %s%n", (ready.nanoTime() - u0) / 1_000_000, loadAverage());
+            assertThat(ready.message()).isEqualTo(new GuestMessage.Ready("hello", id));
+            // Two commands written back to back: the guest drains in/ until ENOENT, whatever the events coalesce to.
+            driver.send(id, new GuestCommand.Ping("p5")).get(10, TimeUnit.SECONDS);
+            driver.send(id, new GuestCommand.Args("t5", "pv")).get(10, TimeUnit.SECONDS);
+            DomainEvent.GuestSaid pong = await(DomainEvent.GuestSaid.class, e -> e.message() instanceof GuestMessage.Pong, "PONG", driver, id);
+            assertThat(pong.message()).isEqualTo(new GuestMessage.Pong("p5"));
+            DomainEvent.GuestSaid result = await(DomainEvent.GuestSaid.class, e -> e.message() instanceof GuestMessage.Result, "RESULT", driver, id);
+            assertThat(result.message()).isEqualTo(new GuestMessage.Result("t5", "hello, pv"));
+            assertCarriedBy(XenConfig.GuestChannel.XENSTORE, domid, driver, id, List.of("READY hello " + id, "PONG p5", "RESULT t5 hello, pv"));
+            // Idle between commands means blocked in Xen, not spinning: the vCPU's time barely moves.
+            try (XenHypercalls xen = new XenHypercalls(PrivcmdTransport.openDefault(), new DomctlCodec(DomctlCodec.INTERFACE_VERSION_4_17))) {
+                long c0 = xen.domainInfo(domid).orElseThrow().cpuTimeNs();
+                Thread.sleep(2000);
+                long c1 = xen.domainInfo(domid).orElseThrow().cpuTimeNs();
+                System.out.printf("measure: idle guest vCPU time over 2 s wall: %d us%n", (c1 - c0) / 1_000);
+                assertThat(c1 - c0).as("vCPU ns used by an idle guest in 2 s").isLessThan(200_000_000L);
+            }
+            driver.destroy(id).get(WAIT_SECONDS, TimeUnit.SECONDS);
+        } finally {
+            driver.close();
         }
     }
 
