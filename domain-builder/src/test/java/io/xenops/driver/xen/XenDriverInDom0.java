@@ -100,7 +100,10 @@ public class XenDriverInDom0 {
                 for (int i = 0; i < outLines.size(); i++) {
                     assertThat(b.readStringIfExists(out + "/" + i)).as("%s/%d", out, i).contains(outLines.get(i));
                 }
-                assertThat(d.console(id)).contains("protocol on xenstore").doesNotContain("READY ").doesNotContain("RESULT ");
+                // A driver that adopted the domain opened the pty after the banner; what it has must still be free
+                // of protocol lines.
+                assertThat(d.console(id)).doesNotContain("READY ").doesNotContain("RESULT ").doesNotContain("PONG ");
+                if (!d.console(id).isEmpty()) assertThat(d.console(id)).contains("protocol on xenstore");
             } else {
                 assertThat(b.directory(out)).as("nothing in %s on the console channel", out).isEmpty();
                 assertThat(d.console(id)).contains("READY ");
