@@ -73,6 +73,22 @@ public class XenDriverInDom0 {
         return d;
     }
 
+    /** PING → PONG round trips over the domain's channel: {@code n} samples, printed as median and max. */
+    private void pingRoundTrips(XenDriver d, String id, String channel, int n) throws Exception {
+        long[] rtt = new long[n];
+        for (int i = 0; i < n; i++) {
+            String token = "rt" + i;
+            long t0 = System.nanoTime();
+            d.send(id, new GuestCommand.Ping(token)).get(10, TimeUnit.SECONDS);
+            DomainEvent.GuestSaid pong = await(DomainEvent.GuestSaid.class,
+                    e -> e.message().equals(new GuestMessage.Pong(token)), "PONG " + token, d, id);
+            rtt[i] = pong.nanoTime() - t0;
+        }
+        java.util.Arrays.sort(rtt);
+        System.out.printf("measure: PING to PONG (%s), median %d ms, max %d ms of %d, loadavg %s%n",
+                channel, rtt[n / 2] / 1_000_000, rtt[n - 1] / 1_000_000, n, loadAverage());
+    }
+
     private static XenStoreClient dom0Store() throws Exception {
         return XenStoreClient.connect(Path.of("/run/xenstored/socket"));
     }
@@ -165,6 +181,7 @@ public class XenDriverInDom0 {
             System.out.printf("measure: ARGS to RESULT (xenstore): %d ms%n", (result.nanoTime() - a0) / 1_000_000);
             assertThat(result.message()).isEqualTo(new GuestMessage.Result("t1", "hello, xen"));
             assertCarriedBy(XenConfig.GuestChannel.XENSTORE, domid, driver, id, List.of("READY hello " + id, "RESULT t1 hello, xen"));
+            pingRoundTrips(driver, id, "xenstore, pvh", 7);
             assertThat(events).as("each line is seen once").noneMatch(e -> e instanceof DomainEvent.GuestSaid g
                     && (g.message() instanceof GuestMessage.Ready || g.message() instanceof GuestMessage.Result));
 
@@ -198,9 +215,11 @@ public class XenDriverInDom0 {
             DomainEvent.GuestSaid pong = await(DomainEvent.GuestSaid.class, e -> e.message() instanceof GuestMessage.Pong, "PONG", second, id);
             System.out.printf("measure: PING to PONG (xenstore, adopted, after 21 pause/unpause cycles): %d ms%n", (pong.nanoTime() - p0) / 1_000_000);
             assertThat(pong.message()).isEqualTo(new GuestMessage.Pong("p1"));
-            // The adopted driver continued both counters: the command is in/1, the answer out/2.
-            assertCarriedBy(XenConfig.GuestChannel.XENSTORE, domid, second, id,
-                    List.of("READY hello " + id, "RESULT t1 hello, xen", "PONG p1"));
+            // The adopted driver continued both counters: the command is in/8, the answer out/9.
+            List<String> expected = new java.util.ArrayList<>(List.of("READY hello " + id, "RESULT t1 hello, xen"));
+            for (int i = 0; i < 7; i++) expected.add("PONG rt" + i);
+            expected.add("PONG p1");
+            assertCarriedBy(XenConfig.GuestChannel.XENSTORE, domid, second, id, expected);
 
             second.destroy(id).get(WAIT_SECONDS, TimeUnit.SECONDS);
             try (XenHypercalls xen = new XenHypercalls(PrivcmdTransport.openDefault(), new DomctlCodec(DomctlCodec.INTERFACE_VERSION_4_17));
@@ -237,6 +256,7 @@ public class XenDriverInDom0 {
             System.out.printf("measure: ARGS to RESULT (console): %d ms%n", (result.nanoTime() - a0) / 1_000_000);
             assertThat(result.message()).isEqualTo(new GuestMessage.Result("t4", "hello, console"));
             assertCarriedBy(XenConfig.GuestChannel.CONSOLE, domid, driver, id, List.of());
+            pingRoundTrips(driver, id, "console, pvh", 7);
             driver.destroy(id).get(WAIT_SECONDS, TimeUnit.SECONDS);
         } finally {
             driver.close();
@@ -266,6 +286,7 @@ public class XenDriverInDom0 {
             DomainEvent.GuestSaid result = await(DomainEvent.GuestSaid.class, e -> e.message() instanceof GuestMessage.Result, "RESULT", driver, id);
             assertThat(result.message()).isEqualTo(new GuestMessage.Result("t5", "hello, pv"));
             assertCarriedBy(XenConfig.GuestChannel.XENSTORE, domid, driver, id, List.of("READY hello " + id, "PONG p5", "RESULT t5 hello, pv"));
+            pingRoundTrips(driver, id, "xenstore, pv", 7);
             // Idle between commands means blocked in Xen, not spinning: the vCPU's time barely moves.
             try (XenHypercalls xen = new XenHypercalls(PrivcmdTransport.openDefault(), new DomctlCodec(DomctlCodec.INTERFACE_VERSION_4_17))) {
                 long c0 = xen.domainInfo(domid).orElseThrow().cpuTimeNs();
@@ -287,11 +308,17 @@ public class XenDriverInDom0 {
         XenDriver driver = open(tmp.resolve("state2"));
         try {
             String id = "itest2";
+            long c0 = System.nanoTime();
             driver.create(new DomainSpec(id, "hello", kernel, 4, 1, "xenops.id=" + id)).get(WAIT_SECONDS, TimeUnit.SECONDS);
+            long c1 = System.nanoTime();
             driver.unpause(id).get(10, TimeUnit.SECONDS);
             await(DomainEvent.GuestSaid.class, e -> e.message() instanceof GuestMessage.Ready, "READY", driver, id);
+            long x0 = System.nanoTime();
             driver.send(id, new GuestCommand.Exit(3)).get(10, TimeUnit.SECONDS);
             DomainEvent.Exited exited = await(DomainEvent.Exited.class, e -> e.id().equals(id), "Exited", driver, id);
+            long x1 = System.nanoTime();
+            System.out.printf("measure: create %d ms; EXIT sent to Exited event (@releaseDomain, teardown) %d ms, loadavg %s%n",
+                    (c1 - c0) / 1_000_000, (x1 - x0) / 1_000_000, loadAverage());
             assertThat(exited.reason()).isEqualTo(DomainEvent.ExitReason.SHUTDOWN);
             assertThat(exited.detail()).isEqualTo("guest exited with code 3");
             assertThat(driver.list()).isEmpty();
@@ -305,8 +332,10 @@ public class XenDriverInDom0 {
             driver.create(new DomainSpec(cid, "crash", Path.of(crashProperty), 4, 1, "xenops.id=" + cid)).get(WAIT_SECONDS, TimeUnit.SECONDS);
             driver.unpause(cid).get(10, TimeUnit.SECONDS);
             await(DomainEvent.GuestSaid.class, e -> e.message() instanceof GuestMessage.Ready, "READY", driver, cid);
+            long k0 = System.nanoTime();
             driver.send(cid, new GuestCommand.Args("c1", "panic")).get(10, TimeUnit.SECONDS);
             DomainEvent.Exited crashed = await(DomainEvent.Exited.class, e -> e.id().equals(cid), "Exited", driver, cid);
+            System.out.printf("measure: ARGS panic to Exited CRASHED %d ms%n", (System.nanoTime() - k0) / 1_000_000);
             assertThat(crashed.reason()).as("detail: %s", crashed.detail()).isEqualTo(DomainEvent.ExitReason.CRASHED);
             assertThat(crashed.detail()).startsWith("PANIC");
             assertThat(Path.of("/var/log/xen/console/guest-xenops-" + cid + ".log")).doesNotExist();
