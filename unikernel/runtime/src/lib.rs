@@ -130,11 +130,25 @@ fn run(cmdline: &[u8]) -> ! {
         .str(app.version)
         .str(" on ")
         .str(platform::name());
+    // The host picks the channel per domain (xenops/channel); one boot uses one, so no
+    // protocol line ever appears on both.
+    let store = match platform::kind() {
+        platform::Kind::XenPvh | platform::Kind::XenPv => xen::channel::selected(),
+        _ => None,
+    };
+    if store.is_some() {
+        line.str(", protocol on xenstore");
+    }
     console::write_line(&mut line);
     line.clear();
     line.str("READY ").str(app.name).push(b' ').bytes(id.as_bytes());
-    console::write_line(&mut line);
-    serve(app)
+    match store {
+        Some(store) => xen::channel::serve(store, app, &line),
+        None => {
+            console::write_line(&mut line);
+            serve(app)
+        }
+    }
 }
 
 fn serve(app: &App) -> ! {

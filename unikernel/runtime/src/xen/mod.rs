@@ -1,6 +1,7 @@
 //! Xen guest interfaces, from the public headers (xen/include/public): hypercalls,
 //! event channels, the shared-info page, the console ring and the two boot paths.
 //!
+pub mod channel;
 pub mod console;
 pub mod events;
 pub mod hypercall;

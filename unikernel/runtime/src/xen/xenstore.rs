@@ -30,15 +30,18 @@ const XS_WRITE: u32 = 11;
 const XS_WATCH_EVENT: u32 = 15;
 const XS_ERROR: u32 = 16;
 
-/// Longest payload this client sends or keeps; xenstored's own limit is 4096.
+/// Longest watch event this client keeps (path and token).
 pub const MAX_PAYLOAD: usize = 512;
+/// Longest request payload: xenstored's own limit (XENSTORE_PAYLOAD_MAX). Requests are
+/// streamed from the caller's buffers, so this costs no memory.
+pub const MAX_REQUEST: usize = 4096;
 const QUEUE: usize = 4;
 
 #[derive(Debug)]
 pub enum Error {
     /// xenstored answered XS_ERROR with this errno name (`ENOENT`, `EACCES`, ...).
     Xen([u8; 16], usize),
-    /// A request or a reply longer than [`MAX_PAYLOAD`].
+    /// A request longer than [`MAX_REQUEST`], or a reply longer than the caller's buffer.
     TooLong,
     /// A reply that makes no sense (wrong request id, a non-event where an event was due).
     Protocol,
@@ -178,7 +181,7 @@ impl XenStore {
     /// Sends one request and returns the length of its reply's payload in `reply`.
     fn request(&mut self, kind: u32, parts: &[&[u8]], reply: &mut [u8]) -> Result<usize, Error> {
         let len: usize = parts.iter().map(|p| p.len()).sum();
-        if len > MAX_PAYLOAD {
+        if len > MAX_REQUEST {
             return Err(Error::TooLong);
         }
         let id = self.next_id;
@@ -217,6 +220,22 @@ impl XenStore {
             self.take(Some(&mut reply[..len]), len);
             return Ok(len);
         }
+    }
+
+    /// Whether xenstored has put anything in the reply ring that nobody has taken:
+    /// a watch event that arrived after the last reply. Its notification may already
+    /// have been acknowledged inside a request, so a caller about to sleep must look
+    /// here first or it could sleep on an event that is already in the ring.
+    pub fn has_unread(&self) -> bool {
+        let cons = self.index(RSP_CONS);
+        let prod = self.index(RSP_PROD);
+        prod != cons
+    }
+
+    /// Drops the watch events queued while replies were awaited, for callers that
+    /// only use an event as a cue to look again and then look at everything.
+    pub fn forget_events(&mut self) {
+        self.queued = 0;
     }
 
     /// Reads `path` into `value`; returns the value's length.

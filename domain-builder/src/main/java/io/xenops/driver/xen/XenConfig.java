@@ -14,7 +14,7 @@ import java.util.Objects;
  * @param hypercallDevice {@code /dev/xen/hypercall} (buffer pages; an anonymous locked page if missing)
  * @param consoleLogDir   where xenconsoled {@code --log=guest} writes {@code guest-<name>.log}; destroy removes ours
  * @param type            what to build
- * @param channel         where commands go (guest messages are read from both the console and XenStore)
+ * @param channel         which channel new domains speak the line protocol on (adopted ones keep theirs)
  * @param createTimeout   bound on {@code xl create -p} plus the console appearing
  * @param destroyTimeout  bound on {@code xl destroy}
  * @param consoleTailBytes per-domain console ring behind {@code console(id)}
@@ -27,10 +27,24 @@ public record XenConfig(Path stateDir, Path xl, Path xenstoreSocket, Path privcm
     public enum DomainType { PVH, PV, PVH_THEN_PV }
 
     /**
-     * CONSOLE: commands are lines on the guest console (xenconsoled's pty), which is what the runtime
-     * reads today. XENSTORE: commands are written to {@code <domain>/xenops/in/<n>} (see docs/xen-driver.md).
+     * Where the line protocol runs, chosen per domain at create time and written to
+     * {@code <domain>/xenops/channel} before the guest's first instruction; the runtime reads it at boot
+     * and uses that channel alone. XENSTORE (the default): {@code xenops/in/<n>} and {@code xenops/out/<n>},
+     * both waited on with watches. CONSOLE: lines on xenconsoled's pty. See docs/xen-driver.md.
      */
-    public enum GuestChannel { CONSOLE, XENSTORE }
+    public enum GuestChannel {
+        CONSOLE, XENSTORE;
+
+        /** The value of {@code xenops/channel}. */
+        String node() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        /** What a {@code xenops/channel} value names; a domain without the node speaks on its console. */
+        static GuestChannel ofNode(java.util.Optional<String> value) {
+            return value.filter("xenstore"::equals).map(v -> XENSTORE).orElse(CONSOLE);
+        }
+    }
 
     public XenConfig {
         Objects.requireNonNull(stateDir, "stateDir");
@@ -50,7 +64,7 @@ public record XenConfig(Path stateDir, Path xl, Path xenstoreSocket, Path privcm
     public static XenConfig defaults(Path stateDir) {
         return new XenConfig(stateDir, Path.of("xl"), Path.of("/run/xenstored/socket"), Path.of("/dev/xen/privcmd"),
                 Path.of("/dev/xen/hypercall"), Path.of("/var/log/xen/console"), DomainType.PVH_THEN_PV,
-                GuestChannel.CONSOLE, Duration.ofSeconds(30), Duration.ofSeconds(30), 64 * 1024);
+                GuestChannel.XENSTORE, Duration.ofSeconds(30), Duration.ofSeconds(30), 64 * 1024);
     }
 
     public XenConfig withType(DomainType t) {

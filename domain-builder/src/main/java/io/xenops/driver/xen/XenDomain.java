@@ -22,6 +22,8 @@ final class XenDomain {
     final ReentrantLock outLock = new ReentrantLock();
     /** Pause and unpause change Xen's pause count: one at a time, each only from the other state. */
     final ReentrantLock stateLock = new ReentrantLock();
+    /** Where this domain's guest speaks the protocol: fixed at create, read back from XenStore on adopt. */
+    final XenConfig.GuestChannel channel;
     final AtomicInteger nextIn;
     final AtomicBoolean ending = new AtomicBoolean();
     final CompletableFuture<Void> gone = new CompletableFuture<>();
@@ -34,7 +36,8 @@ final class XenDomain {
     volatile Integer exitRequested;
     int nextOut;
 
-    XenDomain(XenDomainRecord record, DomainState state, int tailBytes, ExecutorService writer, int nextIn, int nextOut) {
+    XenDomain(XenDomainRecord record, DomainState state, int tailBytes, ExecutorService writer,
+              XenConfig.GuestChannel channel, int nextIn, int nextOut) {
         this.id = record.id();
         this.record = record;
         this.domid = record.domid();
@@ -42,6 +45,7 @@ final class XenDomain {
         this.tail = new ConsoleTail(tailBytes);
         this.writer = writer;
         this.state = state;
+        this.channel = channel;
         this.nextIn = new AtomicInteger(nextIn);
         this.nextOut = nextOut;
     }

@@ -195,22 +195,29 @@ public final class XenDriver implements Driver {
         var b = xs.blocking(config.createTimeout());
         int nextIn = 0;
         int nextOut = 0;
+        XenConfig.GuestChannel channel;
         if (fresh) {
+            // The guest reads the channel at boot, and this runs before its first instruction.
+            channel = config.channel();
+            b.write(base + "/channel", channel.node());
             // The guest may read in/ and nothing else of ours; it owns out/ so it can create entries there.
             b.write(base + "/id", record.id());
             b.mkdir(base + "/in");
             b.mkdir(base + "/out");
             b.setPermissions(base, Permissions.parse("n0 r" + domid));
             b.setPermissions(base + "/id", Permissions.parse("n0 r" + domid));
+            b.setPermissions(base + "/channel", Permissions.parse("n0 r" + domid));
             b.setPermissions(base + "/in", Permissions.parse("n0 r" + domid));
             b.setPermissions(base + "/out", Permissions.parse("n" + domid));
         } else {
+            // The guest chose at boot from this node; the daemon's current setting does not change it.
+            channel = XenConfig.GuestChannel.ofNode(b.readStringIfExists(base + "/channel"));
             // After a restart, what is already in out/ was seen (or is stale): continue after it.
             nextIn = nextIndex(b.exists(base + "/in") ? b.directory(base + "/in") : List.of());
             nextOut = nextIndex(b.exists(base + "/out") ? b.directory(base + "/out") : List.of());
         }
         XenDomain d = new XenDomain(record, state, config.consoleTailBytes(),
-                Executors.newSingleThreadExecutor(Thread.ofVirtual().name("xen-send-" + record.id()).factory()), nextIn, nextOut);
+                Executors.newSingleThreadExecutor(Thread.ofVirtual().name("xen-send-" + record.id()).factory()), channel, nextIn, nextOut);
         try {
             d.outWatch = xs.watch(d.outDir(), ev -> drainOut(d)).join();
             // xenconsoled publishes the pty once it has seen the domain; wait for it with a watch.
@@ -279,7 +286,7 @@ public final class XenDriver implements Driver {
         if (d == null || d.ending.get()) return CompletableFuture.failedFuture(new DriverException.NoSuchDomain(id));
         if (command instanceof GuestCommand.Exit e) d.exitRequested = e.code();
         String line = GuestProtocol.encode(command);
-        return switch (config.channel()) {
+        return switch (d.channel) {
             case XENSTORE -> xs.write(d.inDir() + "/" + d.nextIn.getAndIncrement(), line);
             case CONSOLE -> CompletableFuture.runAsync(() -> {
                 try {
@@ -318,6 +325,9 @@ public final class XenDriver implements Driver {
         LineAssembler lines = new LineAssembler(line -> {
             GuestMessage m = GuestProtocol.decode(line);
             if (line.startsWith("PANIC")) d.panicLine = line;
+            // A XenStore-channel guest answers in out/ only, so a protocol line on its console is not an
+            // answer (an app's output that looks like one): it stays in the log, and no answer is seen twice.
+            if (d.channel == XenConfig.GuestChannel.XENSTORE && !(m instanceof GuestMessage.Other)) return;
             emit(new DomainEvent.GuestSaid(d.id, m, System.nanoTime()));
         });
         byte[] buf = new byte[4096];
@@ -506,6 +516,7 @@ public final class XenDriver implements Driver {
         details.put("domid", Integer.toString(d.domid));
         details.put("name", d.record.name());
         details.put("type", d.record.type());
+        details.put("channel", d.channel.node());
         if (d.tty != null) details.put("console", d.tty);
         return new DomainInfo(d.id, d.record.image(), d.state, details);
     }

@@ -32,12 +32,15 @@ import org.junit.jupiter.api.io.TempDir;
  * (integration-tests/xen), as root, with /dev/xen/privcmd, xenstored, xenconsoled and xl.
  *
  * <p>Not a host test: the name does not match Surefire's includes, and it is enabled only with
- * {@code -Dxenops.xen.dom0=true}, which the dom0 runner sets. Inside dom0 nothing is skipped: a missing
- * device or kernel fails with a message that says what is missing.
+ * {@code -Dxenops.xen.dom0=true}, which the dom0 runner sets (integration-tests/xen XenDriverSuiteTest and
+ * XenDriverCXenstoredSuiteTest, hence public). Inside dom0 nothing is skipped: a missing device or kernel
+ * fails with a message that says what is missing.
+ *
+ * <p>Every line prefixed {@code measure:} is a figure for docs/xen-driver.md.
  */
 @EnabledIfSystemProperty(named = "xenops.xen.dom0", matches = "true", disabledReason = "runs inside the nested Xen's dom0 only")
 @Timeout(900)
-class XenDriverInDom0 {
+public class XenDriverInDom0 {
     /** Generous: a JVM under TCG in nested Xen is slow, and guests print their first line after seconds. */
     private static final long WAIT_SECONDS = 180;
 
@@ -61,9 +64,67 @@ class XenDriverInDom0 {
     }
 
     private XenDriver open(Path state) throws Exception {
-        XenDriver d = XenDriver.open(XenConfig.defaults(state).withCreateTimeout(java.time.Duration.ofSeconds(WAIT_SECONDS)));
+        return open(XenConfig.defaults(state));
+    }
+
+    private XenDriver open(XenConfig config) throws Exception {
+        XenDriver d = XenDriver.open(config.withCreateTimeout(java.time.Duration.ofSeconds(WAIT_SECONDS)));
         d.setListener(events::add);
         return d;
+    }
+
+    /** PING → PONG round trips over the domain's channel: {@code n} samples, printed as median and max. */
+    private void pingRoundTrips(XenDriver d, String id, String channel, int n) throws Exception {
+        long[] rtt = new long[n];
+        for (int i = 0; i < n; i++) {
+            String token = "rt" + i;
+            long t0 = System.nanoTime();
+            d.send(id, new GuestCommand.Ping(token)).get(10, TimeUnit.SECONDS);
+            DomainEvent.GuestSaid pong = await(DomainEvent.GuestSaid.class,
+                    e -> e.message().equals(new GuestMessage.Pong(token)), "PONG " + token, d, id);
+            rtt[i] = pong.nanoTime() - t0;
+        }
+        java.util.Arrays.sort(rtt);
+        System.out.printf("measure: PING to PONG (%s), median %d ms, max %d ms of %d, loadavg %s%n",
+                channel, rtt[n / 2] / 1_000_000, rtt[n - 1] / 1_000_000, n, loadAverage());
+    }
+
+    private static XenStoreClient dom0Store() throws Exception {
+        return XenStoreClient.connect(Path.of("/run/xenstored/socket"));
+    }
+
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).trim();
+        } catch (java.io.IOException e) {
+            return "unknown";
+        }
+    }
+
+    /**
+     * Proves which channel carried the protocol: with XENSTORE the guest's lines are the numbered nodes
+     * under out/ and its console has the banner but no protocol line; with CONSOLE, out/ stays empty.
+     */
+    private static void assertCarriedBy(XenConfig.GuestChannel channel, int domid, XenDriver d, String id, List<String> outLines)
+            throws Exception {
+        String out = "/local/domain/" + domid + "/xenops/out";
+        try (XenStoreClient xs = dom0Store()) {
+            var b = xs.blocking(java.time.Duration.ofSeconds(30));
+            assertThat(b.readStringIfExists("/local/domain/" + domid + "/xenops/channel"))
+                    .contains(channel.name().toLowerCase(java.util.Locale.ROOT));
+            if (channel == XenConfig.GuestChannel.XENSTORE) {
+                for (int i = 0; i < outLines.size(); i++) {
+                    assertThat(b.readStringIfExists(out + "/" + i)).as("%s/%d", out, i).contains(outLines.get(i));
+                }
+                // A driver that adopted the domain opened the pty after the banner; what it has must still be free
+                // of protocol lines.
+                assertThat(d.console(id)).doesNotContain("READY ").doesNotContain("RESULT ").doesNotContain("PONG ");
+                if (!d.console(id).isEmpty()) assertThat(d.console(id)).contains("protocol on xenstore");
+            } else {
+                assertThat(b.directory(out)).as("nothing in %s on the console channel", out).isEmpty();
+                assertThat(d.console(id)).contains("READY ");
+            }
+        }
     }
 
     private <T extends DomainEvent> T await(Class<T> type, Predicate<T> test, String what, XenDriver d, String id) throws Exception {
@@ -89,12 +150,13 @@ class XenDriverInDom0 {
     }
 
     @Test
-    void createUnpauseReadyArgsPauseAdoptDestroy() throws Exception {
+    void xenStoreChannelIsTheDefaultOnPvhWithArgsPauseAdoptDestroy() throws Exception {
         requireXen();
         Path kernel = kernel();
         Path state = tmp.resolve("state");
         String id = "itest1";
         XenDriver driver = open(state);
+        assertThat(XenConfig.defaults(state).channel()).isEqualTo(XenConfig.GuestChannel.XENSTORE);
         int domid;
         try {
             long t0 = System.nanoTime();
@@ -109,12 +171,19 @@ class XenDriverInDom0 {
             long u1 = System.nanoTime();
             System.out.printf("unpause by hypercall: %d us%n", (u1 - u0) / 1_000);
             DomainEvent.GuestSaid ready = await(DomainEvent.GuestSaid.class, e -> e.message() instanceof GuestMessage.Ready, "READY", driver, id);
-            System.out.printf("unpause to READY (console pty): %d ms%n", (ready.nanoTime() - u0) / 1_000_000);
+            System.out.printf("measure: unpause to READY (xenstore, %s, first domain of the JVM): %d ms, loadavg %s%n",
+                    info.details().get("type"), (ready.nanoTime() - u0) / 1_000_000, loadAverage());
             assertThat(ready.message()).isEqualTo(new GuestMessage.Ready("hello", id));
 
+            long a0 = System.nanoTime();
             driver.send(id, new GuestCommand.Args("t1", "xen")).get(10, TimeUnit.SECONDS);
             DomainEvent.GuestSaid result = await(DomainEvent.GuestSaid.class, e -> e.message() instanceof GuestMessage.Result, "RESULT", driver, id);
+            System.out.printf("measure: ARGS to RESULT (xenstore): %d ms%n", (result.nanoTime() - a0) / 1_000_000);
             assertThat(result.message()).isEqualTo(new GuestMessage.Result("t1", "hello, xen"));
+            assertCarriedBy(XenConfig.GuestChannel.XENSTORE, domid, driver, id, List.of("READY hello " + id, "RESULT t1 hello, xen"));
+            pingRoundTrips(driver, id, "xenstore, pvh", 7);
+            assertThat(events).as("each line is seen once").noneMatch(e -> e instanceof DomainEvent.GuestSaid g
+                    && (g.message() instanceof GuestMessage.Ready || g.message() instanceof GuestMessage.Result));
 
             // Warm figures: the first call above includes FFM linkage and a cold JIT.
             long[] cycle = new long[20];
@@ -141,9 +210,16 @@ class XenDriverInDom0 {
             assertThat(adopted).extracting(DomainInfo::id, DomainInfo::state)
                     .containsExactly(org.assertj.core.groups.Tuple.tuple(id, DomainState.PAUSED));
             second.unpause(id).get(10, TimeUnit.SECONDS);
+            long p0 = System.nanoTime();
             second.send(id, new GuestCommand.Ping("p1")).get(10, TimeUnit.SECONDS);
             DomainEvent.GuestSaid pong = await(DomainEvent.GuestSaid.class, e -> e.message() instanceof GuestMessage.Pong, "PONG", second, id);
+            System.out.printf("measure: PING to PONG (xenstore, adopted, after 21 pause/unpause cycles): %d ms%n", (pong.nanoTime() - p0) / 1_000_000);
             assertThat(pong.message()).isEqualTo(new GuestMessage.Pong("p1"));
+            // The adopted driver continued both counters: the command is in/8, the answer out/9.
+            List<String> expected = new java.util.ArrayList<>(List.of("READY hello " + id, "RESULT t1 hello, xen"));
+            for (int i = 0; i < 7; i++) expected.add("PONG rt" + i);
+            expected.add("PONG p1");
+            assertCarriedBy(XenConfig.GuestChannel.XENSTORE, domid, second, id, expected);
 
             second.destroy(id).get(WAIT_SECONDS, TimeUnit.SECONDS);
             try (XenHypercalls xen = new XenHypercalls(PrivcmdTransport.openDefault(), new DomctlCodec(DomctlCodec.INTERFACE_VERSION_4_17));
@@ -160,17 +236,89 @@ class XenDriverInDom0 {
     }
 
     @Test
+    void consoleChannelStaysSelectable() throws Exception {
+        requireXen();
+        Path kernel = kernel();
+        XenDriver driver = open(XenConfig.defaults(tmp.resolve("state-console")).withChannel(XenConfig.GuestChannel.CONSOLE));
+        String id = "itest4";
+        try {
+            DomainInfo info = driver.create(new DomainSpec(id, "hello", kernel, 4, 1, "xenops.id=" + id)).get(WAIT_SECONDS, TimeUnit.SECONDS);
+            int domid = Integer.parseInt(info.details().get("domid"));
+            long u0 = System.nanoTime();
+            driver.unpause(id).get(10, TimeUnit.SECONDS);
+            DomainEvent.GuestSaid ready = await(DomainEvent.GuestSaid.class, e -> e.message() instanceof GuestMessage.Ready, "READY", driver, id);
+            System.out.printf("measure: unpause to READY (console, %s): %d ms, loadavg %s%n",
+                    info.details().get("type"), (ready.nanoTime() - u0) / 1_000_000, loadAverage());
+            assertThat(ready.message()).isEqualTo(new GuestMessage.Ready("hello", id));
+            long a0 = System.nanoTime();
+            driver.send(id, new GuestCommand.Args("t4", "console")).get(10, TimeUnit.SECONDS);
+            DomainEvent.GuestSaid result = await(DomainEvent.GuestSaid.class, e -> e.message() instanceof GuestMessage.Result, "RESULT", driver, id);
+            System.out.printf("measure: ARGS to RESULT (console): %d ms%n", (result.nanoTime() - a0) / 1_000_000);
+            assertThat(result.message()).isEqualTo(new GuestMessage.Result("t4", "hello, console"));
+            assertCarriedBy(XenConfig.GuestChannel.CONSOLE, domid, driver, id, List.of());
+            pingRoundTrips(driver, id, "console, pvh", 7);
+            driver.destroy(id).get(WAIT_SECONDS, TimeUnit.SECONDS);
+        } finally {
+            driver.close();
+        }
+    }
+
+    @Test
+    void xenStoreChannelOnPv() throws Exception {
+        requireXen();
+        Path kernel = kernel();
+        XenDriver driver = open(XenConfig.defaults(tmp.resolve("state-pv")).withType(XenConfig.DomainType.PV));
+        String id = "itest5";
+        try {
+            DomainInfo info = driver.create(new DomainSpec(id, "hello", kernel, 4, 1, "xenops.id=" + id)).get(WAIT_SECONDS, TimeUnit.SECONDS);
+            assertThat(info.details()).containsEntry("type", "pv").containsEntry("channel", "xenstore");
+            int domid = Integer.parseInt(info.details().get("domid"));
+            long u0 = System.nanoTime();
+            driver.unpause(id).get(10, TimeUnit.SECONDS);
+            DomainEvent.GuestSaid ready = await(DomainEvent.GuestSaid.class, e -> e.message() instanceof GuestMessage.Ready, "READY", driver, id);
+            System.out.printf("measure: unpause to READY (xenstore, pv): %d ms, loadavg %s%n", (ready.nanoTime() - u0) / 1_000_000, loadAverage());
+            assertThat(ready.message()).isEqualTo(new GuestMessage.Ready("hello", id));
+            // Two commands written back to back: the guest drains in/ until ENOENT, whatever the events coalesce to.
+            driver.send(id, new GuestCommand.Ping("p5")).get(10, TimeUnit.SECONDS);
+            driver.send(id, new GuestCommand.Args("t5", "pv")).get(10, TimeUnit.SECONDS);
+            DomainEvent.GuestSaid pong = await(DomainEvent.GuestSaid.class, e -> e.message() instanceof GuestMessage.Pong, "PONG", driver, id);
+            assertThat(pong.message()).isEqualTo(new GuestMessage.Pong("p5"));
+            DomainEvent.GuestSaid result = await(DomainEvent.GuestSaid.class, e -> e.message() instanceof GuestMessage.Result, "RESULT", driver, id);
+            assertThat(result.message()).isEqualTo(new GuestMessage.Result("t5", "hello, pv"));
+            assertCarriedBy(XenConfig.GuestChannel.XENSTORE, domid, driver, id, List.of("READY hello " + id, "PONG p5", "RESULT t5 hello, pv"));
+            pingRoundTrips(driver, id, "xenstore, pv", 7);
+            // Idle between commands means blocked in Xen, not spinning: the vCPU's time barely moves.
+            try (XenHypercalls xen = new XenHypercalls(PrivcmdTransport.openDefault(), new DomctlCodec(DomctlCodec.INTERFACE_VERSION_4_17))) {
+                long c0 = xen.domainInfo(domid).orElseThrow().cpuTimeNs();
+                Thread.sleep(2000);
+                long c1 = xen.domainInfo(domid).orElseThrow().cpuTimeNs();
+                System.out.printf("measure: idle guest vCPU time over 2 s wall: %d us%n", (c1 - c0) / 1_000);
+                assertThat(c1 - c0).as("vCPU ns used by an idle guest in 2 s").isLessThan(200_000_000L);
+            }
+            driver.destroy(id).get(WAIT_SECONDS, TimeUnit.SECONDS);
+        } finally {
+            driver.close();
+        }
+    }
+
+    @Test
     void exitAndCrashAreSeenThroughReleaseDomain() throws Exception {
         requireXen();
         Path kernel = kernel();
         XenDriver driver = open(tmp.resolve("state2"));
         try {
             String id = "itest2";
+            long c0 = System.nanoTime();
             driver.create(new DomainSpec(id, "hello", kernel, 4, 1, "xenops.id=" + id)).get(WAIT_SECONDS, TimeUnit.SECONDS);
+            long c1 = System.nanoTime();
             driver.unpause(id).get(10, TimeUnit.SECONDS);
             await(DomainEvent.GuestSaid.class, e -> e.message() instanceof GuestMessage.Ready, "READY", driver, id);
+            long x0 = System.nanoTime();
             driver.send(id, new GuestCommand.Exit(3)).get(10, TimeUnit.SECONDS);
             DomainEvent.Exited exited = await(DomainEvent.Exited.class, e -> e.id().equals(id), "Exited", driver, id);
+            long x1 = System.nanoTime();
+            System.out.printf("measure: create %d ms; EXIT sent to Exited event (@releaseDomain, teardown) %d ms, loadavg %s%n",
+                    (c1 - c0) / 1_000_000, (x1 - x0) / 1_000_000, loadAverage());
             assertThat(exited.reason()).isEqualTo(DomainEvent.ExitReason.SHUTDOWN);
             assertThat(exited.detail()).isEqualTo("guest exited with code 3");
             assertThat(driver.list()).isEmpty();
@@ -184,8 +332,10 @@ class XenDriverInDom0 {
             driver.create(new DomainSpec(cid, "crash", Path.of(crashProperty), 4, 1, "xenops.id=" + cid)).get(WAIT_SECONDS, TimeUnit.SECONDS);
             driver.unpause(cid).get(10, TimeUnit.SECONDS);
             await(DomainEvent.GuestSaid.class, e -> e.message() instanceof GuestMessage.Ready, "READY", driver, cid);
+            long k0 = System.nanoTime();
             driver.send(cid, new GuestCommand.Args("c1", "panic")).get(10, TimeUnit.SECONDS);
             DomainEvent.Exited crashed = await(DomainEvent.Exited.class, e -> e.id().equals(cid), "Exited", driver, cid);
+            System.out.printf("measure: ARGS panic to Exited CRASHED %d ms%n", (System.nanoTime() - k0) / 1_000_000);
             assertThat(crashed.reason()).as("detail: %s", crashed.detail()).isEqualTo(DomainEvent.ExitReason.CRASHED);
             assertThat(crashed.detail()).startsWith("PANIC");
             assertThat(Path.of("/var/log/xen/console/guest-xenops-" + cid + ".log")).doesNotExist();

@@ -52,7 +52,9 @@ class XenDriverTest {
     void setUp() throws Exception {
         kernel = Files.writeString(tmp.resolve("kernel.elf"), "not really an ELF: xl is fake");
         Files.createDirectories(tmp.resolve("console"));
-        config = XenConfig.defaults(tmp.resolve("state")).withConsoleLogDir(tmp.resolve("console"));
+        // The console channel unless a test says otherwise: most tests below play the guest on its pty.
+        config = XenConfig.defaults(tmp.resolve("state")).withConsoleLogDir(tmp.resolve("console"))
+                .withChannel(XenConfig.GuestChannel.CONSOLE);
         driver = newDriver(config);
     }
 
@@ -184,6 +186,70 @@ class XenDriverTest {
             String in = "/local/domain/" + domid + "/xenops/in";
             assertThat(guest.readString(in + "/0").join()).isEqualTo("PING p1");
             assertThat(guest.readString(in + "/1").join()).isEqualTo("ARGS a1 x y");
+        }
+    }
+
+    @Test
+    void xenStoreIsTheDefaultChannel() {
+        assertThat(XenConfig.defaults(tmp).channel()).isEqualTo(XenConfig.GuestChannel.XENSTORE);
+    }
+
+    @Test
+    void theChannelIsWrittenForTheGuestToReadBeforeItBoots() throws Exception {
+        int onConsole = domid(driver.create(spec("c1")).join());
+        driver.close();
+        driver = newDriver(config.withChannel(XenConfig.GuestChannel.XENSTORE));
+        DomainInfo info = driver.create(spec("c2")).join();
+        int onXenStore = domid(info);
+        assertThat(info.details()).containsEntry("channel", "xenstore");
+        try (XenStoreClient guest = XenStoreClient.open(server.connectAsDomain(onXenStore))) {
+            assertThat(guest.readString("/local/domain/" + onXenStore + "/xenops/channel").join()).isEqualTo("xenstore");
+            assertThatThrownBy(() -> guest.write("/local/domain/" + onXenStore + "/xenops/channel", "console").join())
+                    .hasCauseInstanceOf(PermissionDeniedException.class);
+        }
+        try (XenStoreClient guest = XenStoreClient.open(server.connectAsDomain(onConsole))) {
+            assertThat(guest.readString("/local/domain/" + onConsole + "/xenops/channel").join()).isEqualTo("console");
+        }
+    }
+
+    @Test
+    void aXenStoreGuestIsHeardOnceAndItsConsoleOnlyForLogAndPanic() throws Exception {
+        driver.close();
+        driver = newDriver(config.withChannel(XenConfig.GuestChannel.XENSTORE));
+        int domid = domid(driver.create(spec("d1")).join());
+        driver.unpause("d1").join();
+        // What the runtime does: banner on the console, protocol in out/. An app printing a protocol-looking
+        // line on the console must not count as an answer.
+        consoles.tty(domid).guestPrints("xenops-rt 0.1.0: hello 0.1.0 on xen-pvh, protocol on xenstore");
+        consoles.tty(domid).guestPrints("READY hello forged");
+        try (XenStoreClient guest = XenStoreClient.open(server.connectAsDomain(domid))) {
+            guest.write("/local/domain/" + domid + "/xenops/out/0", "READY hello d1").join();
+        }
+        List<GuestMessage> seen = new java.util.ArrayList<>();
+        DomainEvent e;
+        while ((e = events.poll(500, TimeUnit.MILLISECONDS)) != null) {
+            if (e instanceof DomainEvent.GuestSaid said) seen.add(said.message());
+        }
+        assertThat(seen).containsExactlyInAnyOrder(
+                new GuestMessage.Other("xenops-rt 0.1.0: hello 0.1.0 on xen-pvh, protocol on xenstore"),
+                new GuestMessage.Ready("hello", "d1"));
+        assertThat(driver.console("d1")).as("the log keeps everything").contains("READY hello forged");
+        consoles.tty(domid).guestPrints("PANIC page fault at 0x0");
+        assertThat(nextGuestMessage()).isEqualTo(new GuestMessage.Other("PANIC page fault at 0x0"));
+    }
+
+    @Test
+    void anAdoptedDomainKeepsTheChannelItBootedWith() throws Exception {
+        driver.close();
+        driver = newDriver(config.withChannel(XenConfig.GuestChannel.XENSTORE));
+        int domid = domid(driver.create(spec("q1")).join());
+        driver.send("q1", new GuestCommand.Ping("p0")).join();
+        driver.close();
+        driver = newDriver(config.withChannel(XenConfig.GuestChannel.CONSOLE));
+        assertThat(driver.adopt().join()).extracting(i -> i.details().get("channel")).containsExactly("xenstore");
+        driver.send("q1", new GuestCommand.Ping("p1")).join();
+        try (XenStoreClient guest = XenStoreClient.open(server.connectAsDomain(domid))) {
+            assertThat(guest.readString("/local/domain/" + domid + "/xenops/in/1").join()).isEqualTo("PING p1");
         }
     }
 
