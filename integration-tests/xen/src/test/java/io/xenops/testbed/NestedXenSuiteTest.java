@@ -52,7 +52,9 @@ class NestedXenSuiteTest {
 
     @TestFactory
     Stream<DynamicNode> inDom0(Dom0Suite dom0) {
-        return dom0.dynamicTests(InDom0Classes.ALL.toArray(Class<?>[]::new));
+        // Two xl lifecycles plus the JVM start: over the default 10 minutes twice at load 22 to 32
+        // on the shared 2 cores (xl create -p alone took 24 to 32 s there).
+        return dom0.withTimeout(Duration.ofMinutes(20)).dynamicTests(InDom0Classes.ALL.toArray(Class<?>[]::new));
     }
 
     @TestFactory
