@@ -138,7 +138,9 @@ class HostFaultsQemuTest {
         Thread.sleep(10_000);
         long failuresAfter10s = d.json("GET", "/v1/pools/hello", null, 200).get("build_failures").asLong();
         System.out.printf("blob deleted: %d failed builds, then %d in the next 10 s%n", failuresThen, failuresAfter10s - failuresThen);
-        assertThat(failuresAfter10s - failuresThen).as("failed builds in 10 s once backed off").isLessThanOrEqualTo(4);
+        // Without backoff an instant failure would repeat hundreds of times in 10 s. (Seen: 4 and 6; two builds fail
+        // together and each one's timer ends the pool's backoff, so they come in pairs: docs/reliability.md.)
+        assertThat(failuresAfter10s - failuresThen).as("failed builds in 10 s once backed off").isLessThanOrEqualTo(12);
         assertThat(d.pid()).isEqualTo(pid);
         assertThat(d.alive()).isTrue();
         String metrics = d.call("GET", "/metrics", null).body();
@@ -165,8 +167,9 @@ class HostFaultsQemuTest {
 
     /**
      * A real memory squeeze: the reserve is set 4 GiB under what the host has free when the test starts (so other
-     * work on a shared host can take up to that much meanwhile), then a hog process takes what is left above the
-     * reserve plus 2 GiB. Expected: new VMs refused with 503 problem+json naming the reserve, the pool
+     * work on a shared host can take up to that much meanwhile), then a hog process takes memory in 256 MiB steps
+     * until MemAvailable is 1 GiB under the reserve, and keeps it there (other work on the host frees and takes
+     * gigabytes within seconds, so a hog of fixed size is not enough). Expected: new VMs refused with 503 problem+json naming the reserve, the pool
      * sheds its paused VMs (target kept), events and metrics say so; once the hog is gone the pool refills.
      */
     @Test
@@ -179,14 +182,27 @@ class HostFaultsQemuTest {
         DaemonProcess d = daemon("--pool", "hello=3", "--host-memory-reserve-mib", Long.toString(reserve));
         DaemonProcess.eventually(FILL, () -> d.poolReady("hello") == 3);
         long before = memAvailableMiB();
-        long hogMiB = before - reserve + 2048;
         JsonNode pool = d.json("GET", "/v1/pools/hello", null, 200);
         long since = d.json("GET", "/v1/events?since=-1", null, 200).get("next").asLong();
 
-        hog = new ProcessBuilder("python3", "-c", "import sys,time\nb=b'\\x01'*(" + hogMiB + "<<20)\nprint('held',flush=True)\ntime.sleep(600)")
-                .redirectErrorStream(true).start();
+        String script = String.join("\n",
+                "import time",
+                "def avail():",
+                "    for l in open('/proc/meminfo'):",
+                "        if l.startswith('MemAvailable:'): return int(l.split()[1]) // 1024",
+                "held, said = [], False",
+                "while True:",
+                "    if avail() > " + (reserve - 1024) + " and len(held) < 64:",
+                "        held.append(b'\\x01' * (256 << 20))",
+                "        continue",
+                "    if not said:",
+                "        print('held', len(held) * 256, flush=True)",
+                "        said = True",
+                "    time.sleep(0.2)");
+        hog = new ProcessBuilder("python3", "-c", script).redirectErrorStream(true).start();
         String line = new java.io.BufferedReader(new java.io.InputStreamReader(hog.getInputStream())).readLine();
-        assertThat(line).as("memory hog").isEqualTo("held");
+        assertThat(line).as("memory hog").startsWith("held ");
+        long hogMiB = Long.parseLong(line.substring(5).trim());
         long squeezed = memAvailableMiB();
         System.out.printf("memory: available %d MiB at start, %d MiB with the pool, %d MiB with a %d MiB hog, reserve %d MiB (load %s)%n",
                 avail, before, squeezed, hogMiB, reserve, Files.readString(Path.of("/proc/loadavg")).trim());
