@@ -32,8 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
  * (integration-tests/xen), as root, with /dev/xen/privcmd, xenstored, xenconsoled and xl.
  *
  * <p>Not a host test: the name does not match Surefire's includes, and it is enabled only with
- * {@code -Dxenops.xen.dom0=true}, which the dom0 runner sets (integration-tests/xen XenDriverSuiteTest and
- * XenDriverCXenstoredSuiteTest, hence public). Inside dom0 nothing is skipped: a missing device or kernel
+ * {@code -Dxenops.xen.dom0=true}, which the dom0 runner sets (integration-tests/xen NestedXenSuiteTest and
+ * CXenstoredSuiteTest, hence public). Inside dom0 nothing is skipped: a missing device or kernel
  * fails with a message that says what is missing.
  *
  * <p>Every line prefixed {@code measure:} is a figure for docs/xen-driver.md.

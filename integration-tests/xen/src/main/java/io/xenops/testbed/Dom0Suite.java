@@ -69,7 +69,16 @@ public final class Dom0Suite {
 
     /** Runs the classes in one dom0 JVM and returns the parsed results. */
     public Run run(Class<?>... testClasses) {
-        if (testClasses.length == 0) {
+        return run(List.of(testClasses), List.of());
+    }
+
+    /**
+     * Runs the classes, plus single methods of further classes ({@code Class#method} selectors, whose
+     * classes must be in {@code methodClasses}), in one dom0 JVM: every JVM start in dom0 costs tens of
+     * seconds under TCG, so a boot's suites share one.
+     */
+    public Run run(List<Class<?>> testClasses, List<String> methodSelectors) {
+        if (testClasses.isEmpty()) {
             throw new IllegalArgumentException("no test classes");
         }
         List<String> args = new ArrayList<>(List.of("execute", "--disable-banner", "--disable-ansi-colors",
@@ -77,19 +86,31 @@ public final class Dom0Suite {
                 "--config=junit.platform.output.capture.stdout=true",
                 "--config=junit.platform.output.capture.stderr=true"));
         for (Class<?> c : testClasses) {
-            args.add("--select-class=" + c.getName());
+            boolean someMethods = methodSelectors.stream().anyMatch(m -> m.startsWith(c.getName() + "#"));
+            if (!someMethods) args.add("--select-class=" + c.getName());
+        }
+        for (String m : methodSelectors) {
+            if (testClasses.stream().noneMatch(c -> m.startsWith(c.getName() + "#"))) {
+                throw new IllegalArgumentException("the class of " + m + " is not among the requested classes");
+            }
+            args.add("--select-method=" + m);
         }
         int job = xen.nextJobNumber();
         CommandResult result = xen.run("mkdir -p reports\nexec " + java.commandLine(LAUNCHER, args), timeout);
         Path reports = xen.jobDir(job).resolve("reports");
         boolean written = Files.isDirectory(reports) && !JUnitXmlReport.read(reports).isEmpty();
         List<Dom0TestCase> cases = written ? JUnitXmlReport.read(reports) : List.of();
-        return new Run(List.of(testClasses), result, cases, written);
+        return new Run(List.copyOf(testClasses), result, cases, written);
     }
 
     /** Runs the classes in dom0 and returns one dynamic container per class, one test per in-dom0 test. */
     public Stream<DynamicNode> dynamicTests(Class<?>... testClasses) {
-        Run run = run(testClasses);
+        return dynamicTests(List.of(testClasses), List.of());
+    }
+
+    /** As {@link #run(List, List)}, reported as {@link #dynamicTests(Class...)} does. */
+    public Stream<DynamicNode> dynamicTests(List<Class<?>> testClasses, List<String> methodSelectors) {
+        Run run = run(testClasses, methodSelectors);
         print(run);
         return toNodes(run).stream();
     }

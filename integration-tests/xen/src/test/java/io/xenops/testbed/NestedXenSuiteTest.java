@@ -2,8 +2,11 @@ package io.xenops.testbed;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.xenops.driver.xen.XenDriverInDom0;
 import io.xenops.testbed.dom0.InDom0Classes;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.Test;
@@ -50,11 +53,19 @@ class NestedXenSuiteTest {
         assertThat(r.stderr()).contains("Read-only file system");
     }
 
+    /**
+     * The testbed's own in-dom0 classes and the Xen driver's dom0 suite (domain-builder's
+     * {@link XenDriverInDom0}: XenStore and console channels with the real guest, PVH and PV, adopt, exit
+     * and crash through {@code @releaseDomain}) in one dom0 JVM, since each JVM start costs tens of
+     * seconds under TCG.
+     */
     @TestFactory
     Stream<DynamicNode> inDom0(Dom0Suite dom0) {
-        // Two xl lifecycles plus the JVM start: over the default 10 minutes twice at load 22 to 32
-        // on the shared 2 cores (xl create -p alone took 24 to 32 s there).
-        return dom0.withTimeout(Duration.ofMinutes(20)).dynamicTests(InDom0Classes.ALL.toArray(Class<?>[]::new));
+        // Seven xl builds plus the JVM start: the testbed classes alone went over the default 10 minutes
+        // twice at load 22 to 32 on the shared 2 cores (xl create -p alone took 24 to 32 s there).
+        List<Class<?>> classes = new ArrayList<>(InDom0Classes.ALL);
+        classes.add(XenDriverInDom0.class);
+        return XenDriverSuite.properties(dom0).withTimeout(Duration.ofMinutes(35)).dynamicTests(classes, List.of());
     }
 
     @TestFactory
