@@ -220,7 +220,9 @@ class WebhookDispatcherTest {
 
         assertThat(o).isInstanceOf(Outcome.GaveUp.class);
         assertThat(((Outcome.GaveUp) o).reason()).contains("no attempt left within 400 ms");
-        assertThat(o.attempts()).isBetween(2, 12);
+        // One attempt is enough when a loaded host makes the first take most of the 400 ms; the point is
+        // that the budget, not the 1,000 attempts, ended it.
+        assertThat(o.attempts()).isBetween(1, 12);
         assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("far from 1000 attempts").isLessThan(Duration.ofSeconds(3));
     }
 
@@ -285,7 +287,7 @@ class WebhookDispatcherTest {
             // First use loads the HTTP client's classes; that one-time cost is not what this test measures.
             receiver.stubFor(post("/hook").willReturn(aResponse().withStatus(200)));
             dispatcher.submit(hook(), ready("vm-warm-up"));
-            assertThat(nextOutcome(Duration.ofSeconds(10))).isInstanceOf(Outcome.Delivered.class);
+            assertThat(nextOutcome(Duration.ofSeconds(60))).isInstanceOf(Outcome.Delivered.class);
 
             java.util.concurrent.CompletableFuture<Long> took = new java.util.concurrent.CompletableFuture<>();
             context.runOnContext(v -> {
