@@ -21,6 +21,25 @@ public class Drivers {
     /** The driver, and the acceleration it uses (for QEMU: kvm or tcg), for logs and /v1/health. */
     public record Selected(Driver driver, String accel) {}
 
+    private final java.util.function.Consumer<String> xenstoreLost;
+
+    /** In production: a lost xenstored ends the process with status 3 (see {@link #xen}). */
+    public Drivers() {
+        this(Drivers::exitForRestart);
+    }
+
+    /** @param xenstoreLost told, once, why the Xen driver cannot go on (tests replace the exit) */
+    public Drivers(java.util.function.Consumer<String> xenstoreLost) {
+        this.xenstoreLost = xenstoreLost;
+    }
+
+    private static void exitForRestart(String why) {
+        System.getLogger(Drivers.class.getName()).log(System.Logger.Level.ERROR, why);
+        System.err.println("xenopsd: " + why);
+        // Not on the XenStore reader's thread: exit runs the shutdown hook, which closes that connection.
+        Thread.ofPlatform().name("xenopsd-exit").start(() -> System.exit(3));
+    }
+
     public Selected create(DaemonConfig config, List<Image> images) {
         return switch (config.driver()) {
             case "sim" -> new Selected(new SimDriver(SimDriver.Faults.none()), "none");
@@ -38,12 +57,23 @@ public class Drivers {
                 && java.nio.file.Files.exists(java.nio.file.Path.of("/run/xenstored/socket"));
     }
 
-    private static Selected xen(DaemonConfig config) {
+    private Selected xen(DaemonConfig config) {
+        XenDriver driver;
         try {
-            return new Selected(XenDriver.open(XenConfig.defaults(config.stateDir())), "xen");
+            driver = XenDriver.open(XenConfig.defaults(config.stateDir()));
         } catch (java.io.IOException | RuntimeException e) {
             throw new ConfigException("Xen cannot run VMs here: " + e.getMessage());
         }
+        // A xenstored that goes away takes every watch with it (exits, guests' messages, consoles): carrying
+        // on would mean a daemon that looks healthy and notices nothing. Ending lets the supervisor start a
+        // fresh one, which connects to the new xenstored and re-adopts (or cleans) what it recorded.
+        driver.xenstoreClosed().whenComplete((v, err) -> {
+            if (err != null) {
+                xenstoreLost.accept("lost the connection to xenstored (" + err.getMessage() + "); exiting so that the "
+                        + "supervisor restarts xenopsd, which re-adopts its domains");
+            }
+        });
+        return new Selected(driver, "xen");
     }
 
     private static Selected libvirt(DaemonConfig config) {

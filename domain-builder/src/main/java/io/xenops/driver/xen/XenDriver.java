@@ -429,6 +429,13 @@ public final class XenDriver implements Driver {
         Optional<XenDomainRecord> rec = store.read(id);
         try {
             String name = rec.map(XenDomainRecord::name).orElse("xenops-" + id);
+            // xl finds a name through XenStore; after a xenstored restart the name is gone but the domain is
+            // not, and xl would call it "already gone". The recorded domid, if Xen still has it with our
+            // UUID, is ours whatever XenStore says.
+            Integer domid = rec.map(XenDomainRecord::domid).orElse(null);
+            if (domid != null && rec.get().uuid() != null && xen.domainInfo(domid).filter(i -> i.uuid().equals(rec.get().uuid())).isPresent()) {
+                toolstack.destroy(Integer.toString(domid));
+            }
             toolstack.destroy(name);
             deleteConsoleLog(name);
             store.remove(id);
@@ -544,6 +551,15 @@ public final class XenDriver implements Driver {
         } catch (RuntimeException e) {
             // A listener's bug must not kill the console reader or the watch thread.
         }
+    }
+
+    /**
+     * Completes when the XenStore connection ends: normally after {@link #close()}, exceptionally when
+     * xenstored went away under the driver. Every watch (exits, guest messages, consoles) died with it, so
+     * the owner must not carry on as if nothing happened; see docs/xen-driver.md, "Daemon in dom0".
+     */
+    public CompletableFuture<Void> xenstoreClosed() {
+        return xs.connection().closedFuture();
     }
 
     @Override
