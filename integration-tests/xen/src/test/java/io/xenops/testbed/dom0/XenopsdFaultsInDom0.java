@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Timeout;
 /**
  * Runs inside dom0: xenopsd through the faults a host's toolstack must survive (issue #5's restart,
  * issue #9's Xen faults): {@code kill -9} of the daemon and a restart that re-adopts the same domains,
- * then xenstored restarted under the daemon. Its own boot (see DaemonOnXenFaultsTest): each daemon start
+ * then xenstored restarted under the daemon. Run by DaemonOnXenSuiteTest: each daemon start
  * under TCG costs minutes, and the scenarios of {@link XenopsdInDom0} would not fit in one boot with these.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
