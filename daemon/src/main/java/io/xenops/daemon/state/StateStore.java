@@ -214,11 +214,13 @@ public final class StateStore implements AutoCloseable {
     }
 
     private void delete(String id) throws IOException {
-        Long g = generations.remove(id);
+        Long g = generations.get(id);
         if (g == null) return;
         Files.deleteIfExists(file(id, g));
         // The previous generation's unlink runs after its writer was answered and may not have happened yet.
         if (g > 0) Files.deleteIfExists(file(id, g - 1));
+        // Forgotten only once the files are gone, so a remove that failed (a read-only directory) can be retried.
+        generations.remove(id, g);
     }
 
     private Path file(String id, long generation) { return dir.resolve(id + "." + generation + SUFFIX); }

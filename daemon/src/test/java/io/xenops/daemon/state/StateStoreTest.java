@@ -84,6 +84,27 @@ class StateStoreTest {
     }
 
     @Test
+    void aRemoveThatFailedCanBeRetried() throws Exception {
+        StateStore s = store();
+        s.put(rec("vm-r", VmRecord.Role.POOLED, null), false).join();
+        s.put(rec("vm-r", VmRecord.Role.RUNNING, null), false).join();
+        awaitFiles(List.of("vm-r.1.json"));
+        // An unlink that fails (as on a read-only mount; root ignores permission bits, so a non-empty
+        // directory under the record's name stands in for it).
+        Path rec = state.resolve("vms/vm-r.1.json");
+        Files.delete(rec);
+        Files.createDirectories(rec.resolve("x"));
+        assertThat(s.remove("vm-r").handle((v, e) -> e).join()).isInstanceOf(java.nio.file.DirectoryNotEmptyException.class);
+        assertThat(s.currentFile("vm-r")).as("still known, so the remove can be retried").contains(rec);
+        Files.delete(rec.resolve("x"));
+        Files.delete(rec);
+        Files.writeString(rec, "{}");
+        s.remove("vm-r").join();
+        assertThat(files()).isEmpty();
+        assertThat(s.currentFile("vm-r")).isEmpty();
+    }
+
+    @Test
     void startKeepsTheNewestGenerationAfterACrashBetweenRenameAndUnlink() throws Exception {
         Path vms = Files.createDirectories(state.resolve("vms"));
         StateStore writer = store();
