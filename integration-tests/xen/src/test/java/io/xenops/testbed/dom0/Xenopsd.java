@@ -188,6 +188,15 @@ public final class Xenopsd implements AutoCloseable {
         return ids;
     }
 
+    /** The generations of a VM's record ({@code vms/<id>.<n>.json}, and the legacy {@code vms/<id>.json}). */
+    public List<Path> recordFiles(String id) throws IOException {
+        Path vms = stateDir.resolve("vms");
+        if (!Files.isDirectory(vms)) return List.of();
+        try (Stream<Path> s = Files.list(vms)) {
+            return s.filter(f -> f.getFileName().toString().startsWith(id + ".")).toList();
+        }
+    }
+
     @Override
     public void close() throws Exception {
         stop();
