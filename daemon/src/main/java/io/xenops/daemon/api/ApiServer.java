@@ -235,15 +235,19 @@ public final class ApiServer {
         builder.rootHandler((PlatformHandler) this::begin);
         builder.rootHandler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()));
         Map<String, Operation> ops = operations();
+        InlineValidator validator = new InlineValidator(vertx, contract);
         Set<String> unrouted = new HashSet<>(ops.keySet());
         for (OpenAPIRoute route : builder.getRoutes()) {
             String op = route.getOperation().getOperationId();
             Operation o = ops.get(op);
             if (o == null) throw new IllegalStateException("the contract has operation " + op + " but the daemon has no handler");
             unrouted.remove(op);
+            var operation = route.getOperation();
+            route.setDoValidation(false);
             route.addHandler(rc -> {
                 rc.put(OP, op);
                 try {
+                    rc.put(RouterBuilder.KEY_META_DATA_VALIDATED_REQUEST, validator.validate(rc, operation));
                     Principal who = rc.get(WHO);
                     if (!who.scope().allows(o.scope())) {
                         throw new XenopsException.Forbidden("'" + who.name() + "' has scope " + who.scope().name().toLowerCase(Locale.ROOT)
