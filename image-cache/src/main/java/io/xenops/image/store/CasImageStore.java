@@ -278,13 +278,14 @@ public final class CasImageStore implements ImageStore, AutoCloseable {
             throw new ImageException(Reason.TOO_LARGE, "blob " + digest + " is " + expectedSize
                     + " bytes, over the limit of " + options.maxImageBytes() + " bytes");
         }
-        if (blob(digest).isPresent()) return Optional.empty();
+        // A blob that no longer hashes to its name is downloaded again; publish then replaces it.
+        if (blob(digest).filter(b -> intact(b, digest)).isPresent()) return Optional.empty();
         Path path = partials.resolve(hex);
         FileChannel ch = null;
         try {
             ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
             FileLock lock = FileLocks.lock(ch);
-            if (blob(digest).isPresent()) {
+            if (blob(digest).filter(b -> intact(b, digest)).isPresent()) {
                 lock.release();
                 ch.close();
                 return Optional.empty();
@@ -375,13 +376,27 @@ public final class CasImageStore implements ImageStore, AutoCloseable {
         }
     }
 
-    /** Moves a staged, fsynced file into blobs/ unless a blob with that digest exists. Caller holds the lock. */
+    /**
+     * Moves a staged, fsynced file into blobs/ unless an intact blob with that digest exists. A blob whose
+     * bytes no longer hash to its name (changed in place, truncated) is replaced by the verified staged copy:
+     * re-importing or re-pulling an image is how an operator repairs it. Caller holds the lock.
+     */
     private boolean publish(Path staged, String digest) throws IOException {
         Path target = blobs.resolve(Digests.hex(digest));
-        if (Files.exists(target)) return false;
+        if (Files.exists(target) && intact(target, digest)) return false;
         Files.setPosixFilePermissions(staged, PosixFilePermissions.fromString("r--r--r--"));
+        // rename(2) replaces a corrupt target in one step; a QEMU that opened the old one keeps its inode.
         Files.move(staged, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         return true;
+    }
+
+    /** Whether {@code blob} still hashes to its name. Reads it whole: imports and pulls only, never a spawn. */
+    private static boolean intact(Path blob, String digest) {
+        try {
+            return Digests.of(blob).equals(digest);
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** Boot modes come from the ELF. A manifest may narrow them; it may not claim one the ELF lacks. */

@@ -22,6 +22,7 @@ import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
@@ -390,6 +391,52 @@ class CasImageStoreTest {
         a.kernel().toFile().setWritable(true);
         Files.write(a.kernel(), new byte[] {1, 2, 3});
         assertThat(store.fsck()).singleElement().asString().contains("blob " + a.digest() + " hashes to");
+    }
+
+    @Test
+    void reimportRepairsABlobCorruptedInPlace() throws IOException {
+        Path k = kernel("a", TestElf.both().seed(7));
+        Image a = store.importImage(k, manifest("a", "1"), null);
+        Map<String, String> good = snapshot();
+        a.kernel().toFile().setWritable(true);
+        Files.write(a.kernel(), new byte[] {1, 2, 3});
+        assertThat(store.fsck()).isNotEmpty();
+
+        Image again = store.importImage(k, manifest("a", "1"), null);
+        assertThat(again.digest()).isEqualTo(a.digest());
+        assertThat(store.fsck()).as("the verified copy replaced the corrupt blob").isEmpty();
+        assertThat(Digests.of(again.kernel())).isEqualTo(a.digest());
+        assertThat(snapshot()).as("the store is exactly as before the corruption").isEqualTo(good);
+    }
+
+    @Test
+    void reimportRepairsACorruptManifestBlob() throws IOException {
+        Path k = kernel("m", TestElf.both().seed(8));
+        store.importImage(k, manifest("m", "1"), null);
+        Map<String, String> good = snapshot();
+        String config = store.inspect("m:1").configDigest();
+        Path blob = store.blob(config).orElseThrow();
+        blob.toFile().setWritable(true);
+        Files.writeString(blob, "{}");
+        assertThat(store.fsck()).isNotEmpty();
+
+        store.importImage(k, manifest("m", "1"), null);
+        assertThat(store.fsck()).isEmpty();
+        assertThat(snapshot()).isEqualTo(good);
+    }
+
+    @Test
+    void aPullOfACorruptBlobDownloadsItAgain() throws IOException {
+        Image a = importSynthetic("p", "1", 9);
+        assertThat(store.openPartial(a.digest(), a.sizeBytes())).as("an intact blob is not downloaded again").isEmpty();
+        a.kernel().toFile().setWritable(true);
+        Files.write(a.kernel(), new byte[] {1, 2, 3});
+        Optional<PartialBlob> partial = store.openPartial(a.digest(), a.sizeBytes());
+        try {
+            assertThat(partial).as("a corrupt blob is downloaded again").isPresent();
+        } finally {
+            if (partial.isPresent()) partial.get().close();
+        }
     }
 
     @Test
