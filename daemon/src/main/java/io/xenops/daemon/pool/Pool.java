@@ -23,6 +23,10 @@ public final class Pool<V> {
     private int failureStreak;
     private String lastError;
     private boolean backingOff;
+    private long backoffTicket;
+
+    /** When to try building again after a failure, and which failure asked for it (see {@link #backoffOver}). */
+    public record Backoff(long millis, long ticket) {}
 
     public Pool(String image, int target) {
         this.image = image;
@@ -76,17 +80,27 @@ public final class Pool<V> {
         return true;
     }
 
-    /** A build failed; returns the backoff before the next attempt, in milliseconds. */
-    public long buildFailed(String error) {
+    /** A build failed; returns the backoff before the next attempt (100 ms doubling to 30 s) and its ticket. */
+    public Backoff buildFailed(String error) {
         building--;
         buildFailures++;
         lastError = error;
         failureStreak++;
         backingOff = true;
-        return Math.min(30_000L, 100L << Math.min(failureStreak - 1, 9));
+        return new Backoff(Math.min(30_000L, 100L << Math.min(failureStreak - 1, 9)), ++backoffTicket);
     }
 
-    public void backoffOver() { backingOff = false; }
+    /**
+     * The backoff of the failure holding {@code ticket} has run out. Only the latest failure's ends it: when
+     * builds fail together, the first one's shorter timer must not cut the longer wait that the next asked for.
+     *
+     * @return whether the pool may build again
+     */
+    public boolean backoffOver(long ticket) {
+        if (ticket != backoffTicket) return false;
+        backingOff = false;
+        return true;
+    }
 
     public int readyCount() { return ready.size(); }
 

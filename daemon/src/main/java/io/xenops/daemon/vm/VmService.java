@@ -625,12 +625,11 @@ public final class VmService {
                         poolChanged(pool);
                     }
                 } else {
-                    long backoff = pool.buildFailed(ar.cause().getMessage());
+                    Pool.Backoff backoff = pool.buildFailed(ar.cause().getMessage());
                     LOG.log(System.Logger.Level.WARNING, "pool {0}: build failed ({1}); retrying in {2} ms",
-                            pool.image(), ar.cause().getMessage(), backoff);
-                    vertx.setTimer(backoff, t -> {
-                        pool.backoffOver();
-                        kick(pool);
+                            pool.image(), ar.cause().getMessage(), backoff.millis());
+                    vertx.setTimer(backoff.millis(), t -> {
+                        if (pool.backoffOver(backoff.ticket())) kick(pool);
                     });
                 }
                 kickAll(); // a finished build frees a build slot for any pool
