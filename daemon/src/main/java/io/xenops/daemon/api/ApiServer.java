@@ -169,8 +169,10 @@ public final class ApiServer {
 
     /** Builds the router and listens (TCP, and the unix socket if configured). Call on the control context. */
     public Future<HttpServer> start(Context ctx, JsonObject contractJson) {
-        return OpenAPIContract.from(vertx, contractJson).compose(contract -> {
-            Router router = buildRouter(contract);
+        // Parsing the contract and compiling its schemas takes half a second here and ten under TCG in a nested
+        // dom0: on a worker, so that the event loop (already serving the VM service's start) is never blocked.
+        return vertx.<Router>executeBlocking(() -> buildRouter(OpenAPIContract.from(vertx, contractJson)
+                .toCompletionStage().toCompletableFuture().get()), false).compose(router -> {
             server = vertx.createHttpServer(new HttpServerOptions()
                     .setHost(config.listenHost()).setPort(config.listenPort())
                     .setTcpNoDelay(true).setCompressionSupported(false));
