@@ -62,6 +62,17 @@ class UsageTest {
     }
 
     @Test
+    void aGroupWithoutASubcommandIsAUsageErrorWithItsUsage() {
+        for (String group : new String[] {"pool", "image", "xenstore"}) {
+            Result r = cli.run(group);
+
+            assertThat(r.exitCode()).as(group).isEqualTo(ExitCodes.USAGE);
+            assertThat(r.out()).as(group).isEmpty();
+            assertThat(r.err()).as(group).startsWith("Usage: xenopsctl " + group + " ");
+        }
+    }
+
+    @Test
     void unknownCommandSuggestsTheNearestOne() {
         Result r = cli.run("spwan", "hello");
 

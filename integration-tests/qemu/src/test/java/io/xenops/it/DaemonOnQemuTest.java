@@ -8,10 +8,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -26,8 +24,8 @@ import org.junit.jupiter.api.Test;
 class DaemonOnQemuTest {
     private static final Duration FILL = Duration.ofSeconds(60);
     private final ObjectMapper json = new ObjectMapper();
+    private OwnedState owned;
     private Path state;
-    private final List<DaemonProcess> daemons = new ArrayList<>();
 
     @BeforeAll
     static void built() {
@@ -36,35 +34,18 @@ class DaemonOnQemuTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        state = Files.createTempDirectory(Path.of("/tmp"), "xoit-");
+        owned = OwnedState.fresh("xoit-");
+        state = owned.dir();
     }
 
     @AfterEach
     void tearDown() throws Exception {
-        for (DaemonProcess d : daemons) d.stop();
-        Qemus.killAll(state.toString());
-    }
-
-    private DaemonProcess daemon(String... args) throws Exception {
-        DaemonProcess d = new DaemonProcess(state, List.of(args)).start();
-        daemons.add(d);
-        return d;
-    }
-
-    private void assertNothingLeftFor(String id) throws Exception {
-        // The process goes first, then the driver's directory, then the daemon's record: wait for all three
-        // (an invocation's VM is destroyed after its answer, so this may still be under way).
-        DaemonProcess.eventually(Duration.ofSeconds(10), () -> Qemus.mentioning(id).isEmpty()
-                && !Files.exists(state.resolve("domains").resolve(id))
-                && DaemonProcess.recordFiles(state, id).isEmpty());
-        assertThat(Qemus.mentioning(id)).isEmpty();
-        assertThat(state.resolve("domains").resolve(id)).doesNotExist();
-        assertThat(DaemonProcess.recordFiles(state, id)).isEmpty();
+        owned.close();
     }
 
     @Test
     void warmSpawnIsRunningAndReadyThenDestroyLeavesNothing() throws Exception {
-        DaemonProcess d = daemon("--pool", "hello=2");
+        DaemonProcess d = owned.daemon("--pool", "hello=2");
         DaemonProcess.eventually(FILL, () -> d.poolReady("hello") == 2);
 
         JsonNode vm = d.json("POST", "/v1/vms", "{\"image\":\"hello\",\"wait\":\"ready\"}", 201);
@@ -83,7 +64,7 @@ class DaemonOnQemuTest {
         assertThat(d.json("GET", "/v1/vms", null, 200).get("vms").findValuesAsText("id")).contains(id);
         assertThat(d.call("DELETE", "/v1/vms/" + id, null).statusCode()).isEqualTo(204);
         assertThat(d.call("GET", "/v1/vms/" + id, null).statusCode()).isEqualTo(404);
-        assertNothingLeftFor(id);
+        owned.assertNothingLeftFor(id);
 
         // The pool refilled in the background, and the spawned VM was not one of its members any more.
         DaemonProcess.eventually(FILL, () -> d.poolReady("hello") == 2);
@@ -92,7 +73,7 @@ class DaemonOnQemuTest {
 
     @Test
     void argsReachTheGuestAndItsResultComesBack() throws Exception {
-        DaemonProcess d = daemon("--pool", "hello=1,sha256=1");
+        DaemonProcess d = owned.daemon("--pool", "hello=1,sha256=1");
         DaemonProcess.eventually(FILL, () -> d.poolReady("hello") == 1 && d.poolReady("sha256") == 1);
         JsonNode vm = d.json("POST", "/v1/vms", "{\"image\":\"hello\",\"wait\":\"ready\",\"args\":\"world\"}", 201);
         assertThat(vm.get("result").asText()).isEqualTo("hello, world");
@@ -104,14 +85,14 @@ class DaemonOnQemuTest {
 
     @Test
     void anInvocationComputesInAFreshVmAndLeavesNothing() throws Exception {
-        DaemonProcess d = daemon("--pool", "sha256=1,hello=0");
+        DaemonProcess d = owned.daemon("--pool", "sha256=1,hello=0");
         DaemonProcess.eventually(FILL, () -> d.poolReady("sha256") == 1);
         JsonNode inv = d.json("POST", "/v1/invocations", "{\"image\":\"sha256\",\"input\":\"xenops\"}", 200);
         // sha256("xenops"), computed by the guest with integer arithmetic only.
         assertThat(inv.get("output").asText()).isEqualTo(sha256Hex("xenops"));
         assertThat(inv.at("/timings/path").asText()).isEqualTo("warm");
         String vm = inv.get("vm").asText();
-        assertNothingLeftFor(vm);
+        owned.assertNothingLeftFor(vm);
         // The pool refills for the next caller.
         DaemonProcess.eventually(FILL, () -> d.poolReady("sha256") == 1);
     }
@@ -123,19 +104,19 @@ class DaemonOnQemuTest {
 
     @Test
     void anEmptyPoolTakesTheColdPath() throws Exception {
-        DaemonProcess d = daemon("--pool", "*=0");
+        DaemonProcess d = owned.daemon("--pool", "*=0");
         JsonNode vm = d.json("POST", "/v1/vms", "{\"image\":\"hello\",\"wait\":\"ready\"}", 201);
         assertThat(vm.at("/timings/path").asText()).isEqualTo("cold");
         String id = vm.get("id").asText();
         assertThat(d.call("GET", "/v1/vms/" + id + "/console", null).body()).contains("READY hello " + id);
         assertThat(d.json("GET", "/v1/pools/hello", null, 200).get("spawned_cold").asInt()).isEqualTo(1);
         d.call("DELETE", "/v1/vms/" + id, null);
-        assertNothingLeftFor(id);
+        owned.assertNothingLeftFor(id);
     }
 
     @Test
     void badRequestsAreClearProblemsAndCreateNothing() throws Exception {
-        DaemonProcess d = daemon("--pool", "*=0", "--cold-spawn", "false");
+        DaemonProcess d = owned.daemon("--pool", "*=0", "--cold-spawn", "false");
         record Case(String method, String path, String body, int status, String type) {}
         for (Case c : List.of(
                 new Case("POST", "/v1/vms", "{\"image\":\"nope\"}", 404, "unknown-image"),
@@ -154,26 +135,26 @@ class DaemonOnQemuTest {
 
     @Test
     void afterKill9TheDaemonReadoptsPooledAndRunningVmsAndLeaksNothing() throws Exception {
-        DaemonProcess first = daemon("--pool", "hello=2");
+        DaemonProcess first = owned.daemon("--pool", "hello=2");
         DaemonProcess.eventually(FILL, () -> first.poolReady("hello") == 2);
         String running = first.json("POST", "/v1/vms", "{\"image\":\"hello\",\"wait\":\"ready\"}", 201).get("id").asText();
         DaemonProcess.eventually(FILL, () -> first.poolReady("hello") == 2);
-        Set<String> pooledBefore = pooledIds();
+        Set<String> pooledBefore = owned.withRole("POOLED");
         assertThat(pooledBefore).hasSize(2);
-        Set<String> qemusBefore = pids(state.toString());
+        Set<Long> qemusBefore = owned.qemuPids();
         assertThat(qemusBefore).hasSize(3);
 
         first.kill9();
         // The VMs outlive the daemon: they are in their own sessions.
-        assertThat(pids(state.toString())).isEqualTo(qemusBefore);
+        assertThat(owned.qemuPids()).isEqualTo(qemusBefore);
 
-        DaemonProcess second = daemon("--pool", "hello=2");
+        DaemonProcess second = owned.daemon("--pool", "hello=2");
         JsonNode vm = second.json("GET", "/v1/vms/" + running, null, 200);
         assertThat(vm.get("state").asText()).isEqualTo("running");
         assertThat(second.call("GET", "/v1/vms/" + running + "/console", null).body()).contains("READY hello " + running);
         assertThat(second.poolReady("hello")).isEqualTo(2);
-        assertThat(pooledIds()).isEqualTo(pooledBefore);
-        assertThat(pids(state.toString())).as("no VM rebuilt, none lost").isEqualTo(qemusBefore);
+        assertThat(owned.withRole("POOLED")).isEqualTo(pooledBefore);
+        assertThat(owned.qemuPids()).as("no VM rebuilt, none lost").isEqualTo(qemusBefore);
 
         // The adopted pool members still work: a warm spawn resumes one of them and it answers.
         JsonNode spawned = second.json("POST", "/v1/vms", "{\"image\":\"hello\",\"wait\":\"ready\",\"args\":\"again\"}", 201);
@@ -183,31 +164,31 @@ class DaemonOnQemuTest {
 
         // And the adopted running VM can be destroyed cleanly.
         assertThat(second.call("DELETE", "/v1/vms/" + running, null).statusCode()).isEqualTo(204);
-        assertNothingLeftFor(running);
+        owned.assertNothingLeftFor(running);
         second.call("DELETE", "/v1/vms/" + spawned.get("id").asText(), null);
-        assertNothingLeftFor(spawned.get("id").asText());
+        owned.assertNothingLeftFor(spawned.get("id").asText());
     }
 
     @Test
     void aHalfMadeVmIsCleanedAtStart() throws Exception {
-        DaemonProcess first = daemon("--pool", "hello=1");
+        DaemonProcess first = owned.daemon("--pool", "hello=1");
         DaemonProcess.eventually(FILL, () -> first.poolReady("hello") == 1);
-        String pooled = pooledIds().iterator().next();
+        String pooled = owned.withRole("POOLED").iterator().next();
         first.kill9();
         // Make the record say the crash happened mid-build.
         List<Path> recs = DaemonProcess.recordFiles(state, pooled);
         assertThat(recs).hasSize(1);
         Path rec = recs.get(0);
         Files.writeString(rec, Files.readString(rec).replace("\"POOLED\"", "\"BUILDING\""));
-        DaemonProcess second = daemon("--pool", "hello=0");
-        assertNothingLeftFor(pooled);
+        DaemonProcess second = owned.daemon("--pool", "hello=0");
+        owned.assertNothingLeftFor(pooled);
         assertThat(second.poolReady("hello")).isZero();
         assertThat(Qemus.mentioning(state.toString())).isEmpty();
     }
 
     @Test
     void settingThePoolTargetToZeroDestroysItsVms() throws Exception {
-        DaemonProcess d = daemon("--pool", "hello=2");
+        DaemonProcess d = owned.daemon("--pool", "hello=2");
         DaemonProcess.eventually(FILL, () -> d.poolReady("hello") == 2);
         assertThat(d.json("PUT", "/v1/pools/hello", "{\"target\":0}", 200).get("target").asInt()).isZero();
         DaemonProcess.eventually(Duration.ofSeconds(10), () -> Qemus.mentioning(state.toString()).isEmpty());
@@ -219,22 +200,5 @@ class DaemonOnQemuTest {
                 return false;
             }
         });
-    }
-
-    private Set<String> pooledIds() throws Exception {
-        Set<String> ids = new TreeSet<>();
-        try (Stream<Path> s = Files.list(state.resolve("vms"))) {
-            for (Path p : s.toList()) {
-                JsonNode r = json.readTree(p.toFile());
-                if ("POOLED".equals(r.get("role").asText())) ids.add(r.get("id").asText());
-            }
-        }
-        return ids;
-    }
-
-    private static Set<String> pids(String needle) {
-        Set<String> out = new TreeSet<>();
-        Qemus.mentioning(needle).forEach(p -> out.add(Long.toString(p.pid())));
-        return out;
     }
 }

@@ -24,8 +24,6 @@ import org.junit.jupiter.api.Timeout;
 class HostFaultsQemuTest {
     private static final Duration FILL = Duration.ofSeconds(90);
     private final ObjectMapper json = new ObjectMapper();
-    private final List<DaemonProcess> daemons = new ArrayList<>();
-    private Path state;
     private Path images;
     private OwnedState owned;
     private Process hog;
@@ -37,22 +35,14 @@ class HostFaultsQemuTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        state = Files.createTempDirectory(Path.of("/tmp"), "xohost-");
+        owned = OwnedState.fresh("xohost-");
         images = Files.createTempDirectory(Path.of("/tmp"), "xohost-img-");
-        owned = new OwnedState(state);
     }
 
     @AfterEach
     void tearDown() throws Exception {
         if (hog != null) hog.destroyForcibly().waitFor();
-        for (DaemonProcess d : daemons) d.stop();
-        Qemus.killAll(state.toString());
-    }
-
-    private DaemonProcess daemon(String... args) throws Exception {
-        DaemonProcess d = new DaemonProcess(state, List.of(args)).start();
-        daemons.add(d);
-        return d;
+        owned.close();
     }
 
     private static void assertProblem(HttpResponse<String> r, int status) {
@@ -65,7 +55,7 @@ class HostFaultsQemuTest {
     @Timeout(240)
     void removingAnImageInUseIs409UntilNothingUsesIt() throws Exception {
         ReliabilityImages.make(images, "other", new byte[0]);
-        DaemonProcess d = daemon("--images-dir", images.toString(), "--pool", "hello=1,other=0");
+        DaemonProcess d = owned.daemon("--images-dir", images.toString(), "--pool", "hello=1,other=0");
         DaemonProcess.eventually(FILL, () -> d.poolReady("hello") == 1);
 
         // In use by a pool with a target: refused, and nothing changes.
@@ -106,13 +96,13 @@ class HostFaultsQemuTest {
     @Test
     @Timeout(300)
     void aKernelBlobDeletedUnderItsPoolFailsRefillsClearlyAndRecoversOnReimport() throws Exception {
-        DaemonProcess d = daemon("--pool", "hello=2");
+        DaemonProcess d = owned.daemon("--pool", "hello=2");
         DaemonProcess.eventually(FILL, () -> d.poolReady("hello") == 2);
         long pid = d.pid();
-        JsonNode index = json.readTree(state.resolve("images/index.json").toFile());
+        JsonNode index = json.readTree(owned.dir().resolve("images/index.json").toFile());
         String digest = index.at("/images").properties().stream().filter(e -> e.getKey().startsWith("hello:"))
                 .findFirst().orElseThrow().getValue().get("kernel").asText();
-        Path blob = state.resolve("images/blobs/sha256").resolve(digest.substring("sha256:".length()));
+        Path blob = owned.dir().resolve("images/blobs/sha256").resolve(digest.substring("sha256:".length()));
         assertThat(blob).exists();
         Files.delete(blob);
 
@@ -179,7 +169,7 @@ class HostFaultsQemuTest {
         assertThat(avail).as("MemAvailable (MiB): this test needs 4 GiB above a reserve of at least 1 GiB, and 2 GiB for its hog")
                 .isGreaterThan(7 * 1024);
         long reserve = avail - 4096;
-        DaemonProcess d = daemon("--pool", "hello=3", "--host-memory-reserve-mib", Long.toString(reserve));
+        DaemonProcess d = owned.daemon("--pool", "hello=3", "--host-memory-reserve-mib", Long.toString(reserve));
         DaemonProcess.eventually(FILL, () -> d.poolReady("hello") == 3);
         long before = memAvailableMiB();
         JsonNode pool = d.json("GET", "/v1/pools/hello", null, 200);

@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -15,14 +18,42 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * What a daemon's state directory says it owns (records, domain directories) and what really runs (QEMU
- * processes naming the directory), for the fault tests' "nothing leaked, nothing lost" checks.
+ * One test's state directory: the daemons the test starts on it, what the directory says they own (records,
+ * domain directories) and what really runs (QEMU processes naming the directory), for the fault tests'
+ * "nothing leaked, nothing lost" checks. Closing it stops those daemons and kills any QEMU still naming the
+ * directory, so one failed test does not poison the next.
  */
-final class OwnedState {
+final class OwnedState implements AutoCloseable {
     private final Path state;
     private final ObjectMapper json = new ObjectMapper();
+    private final List<DaemonProcess> daemons = new ArrayList<>();
 
     OwnedState(Path state) { this.state = state; }
+
+    /**
+     * A new directory under /tmp, not java.io.tmpdir: QEMU's unix sockets live below it, so the daemon takes a
+     * state directory of at most 60 characters.
+     */
+    static OwnedState fresh(String prefix) throws IOException {
+        return new OwnedState(Files.createTempDirectory(Path.of("/tmp"), prefix));
+    }
+
+    Path dir() { return state; }
+
+    /** Starts a daemon on this directory, to be stopped when this closes. */
+    DaemonProcess daemon(String... args) throws Exception {
+        DaemonProcess d = new DaemonProcess(state, List.of(args));
+        // Remembered before it starts: a start that times out still leaves a process to stop.
+        daemons.add(d);
+        return d.start();
+    }
+
+    @Override
+    public void close() throws Exception {
+        for (DaemonProcess d : daemons) d.stop();
+        daemons.clear();
+        Qemus.killAll(state.toString());
+    }
 
     /** Record id to the record, from the state directory. */
     Map<String, JsonNode> records() {
@@ -44,8 +75,15 @@ final class OwnedState {
         return out;
     }
 
+    /** Record id to its role (POOLED, RUNNING, BUILDING...). */
+    Map<String, String> roles() {
+        Map<String, String> out = new TreeMap<>();
+        records().forEach((id, r) -> out.put(id, r.get("role").asText()));
+        return out;
+    }
+
     Set<String> withRole(String role) {
-        return records().entrySet().stream().filter(e -> e.getValue().get("role").asText().equals(role))
+        return roles().entrySet().stream().filter(e -> e.getValue().equals(role))
                 .map(Map.Entry::getKey).collect(Collectors.toCollection(TreeSet::new));
     }
 
@@ -74,6 +112,10 @@ final class OwnedState {
         for (String id : records().keySet()) assertThat(Qemus.mentioning(id)).as("QEMU of recorded VM %s", id).hasSize(1);
     }
 
+    /**
+     * The process goes first, then the driver's directory, then the daemon's record: waits for all three (a VM
+     * destroyed after its answer, as an invocation's is, may still be going).
+     */
     void assertNothingLeftFor(String id) throws Exception {
         DaemonProcess.eventually(Duration.ofSeconds(15), () -> Qemus.mentioning(id).isEmpty());
         DaemonProcess.eventually(Duration.ofSeconds(15), () -> DaemonProcess.recordFiles(state, id).isEmpty()

@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -29,10 +28,12 @@ import org.junit.jupiter.api.Timeout;
  */
 class ReliabilityQemuTest {
     private static final Duration FILL = Duration.ofSeconds(60);
+    /** How long the leftovers of a killed or destroyed VM may take to go. */
+    private static final Duration SETTLE = Duration.ofSeconds(15);
     private final ObjectMapper json = new ObjectMapper();
+    private OwnedState owned;
     private Path state;
     private Path images;
-    private final List<DaemonProcess> daemons = new ArrayList<>();
 
     @BeforeAll
     static void built() {
@@ -41,95 +42,50 @@ class ReliabilityQemuTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        state = Files.createTempDirectory(Path.of("/tmp"), "xorel-");
+        owned = OwnedState.fresh("xorel-");
+        state = owned.dir();
         images = Files.createTempDirectory(Path.of("/tmp"), "xorel-img-");
     }
 
     @AfterEach
     void tearDown() throws Exception {
-        for (DaemonProcess d : daemons) d.stop();
-        Qemus.killAll(state.toString());
-    }
-
-    private DaemonProcess daemon(String... args) throws Exception {
-        DaemonProcess d = new DaemonProcess(state, List.of(args)).start();
-        daemons.add(d);
-        return d;
-    }
-
-    private Set<Long> qemuPids() {
-        return Qemus.mentioning(state.toString()).stream().map(Qemus.Proc::pid).collect(Collectors.toCollection(TreeSet::new));
+        owned.close();
     }
 
     private static void kill9(long pid) throws Exception {
         new ProcessBuilder("kill", "-9", Long.toString(pid)).start().waitFor();
     }
 
-    /** Record id to role, from the state directory. */
-    private java.util.Map<String, String> records() throws Exception {
-        java.util.Map<String, String> out = new java.util.TreeMap<>();
-        Path vms = state.resolve("vms");
-        if (!Files.isDirectory(vms)) return out;
-        try (Stream<Path> s = Files.list(vms)) {
-            for (Path p : s.filter(f -> f.toString().endsWith(".json")).toList()) {
-                try {
-                    JsonNode r = json.readTree(p.toFile());
-                    out.put(r.get("id").asText(), r.get("role").asText());
-                } catch (java.io.IOException e) {
-                    // removed while we read: not there
-                }
-            }
-        }
-        return out;
-    }
-
-    private Set<String> domainDirs() throws Exception {
-        Path d = state.resolve("domains");
-        if (!Files.isDirectory(d)) return Set.of();
-        try (Stream<Path> s = Files.list(d)) {
-            return s.map(p -> p.getFileName().toString()).collect(Collectors.toCollection(TreeSet::new));
-        }
-    }
-
-    /** Every QEMU has a record and a domain directory, and every record a QEMU: nothing leaked, nothing lost. */
-    private void assertOwnedMatchesRunning() throws Exception {
-        DaemonProcess.eventually(Duration.ofSeconds(15), () -> {
+    /** The pool cannot refill: its builds fail, and it says why. */
+    private static void awaitFailingBuilds(DaemonProcess d) throws InterruptedException {
+        DaemonProcess.eventually(Duration.ofSeconds(30), () -> {
             try {
-                return qemuPids().size() == records().size() && records().keySet().equals(domainDirs());
+                JsonNode p = d.json("GET", "/v1/pools/hello", null, 200);
+                return p.get("build_failures").asInt() >= 1 && !p.path("last_error").isNull();
             } catch (Exception e) {
                 return false;
             }
         });
-        for (String id : records().keySet()) {
-            assertThat(Qemus.mentioning(id)).as("QEMU of recorded VM %s", id).hasSize(1);
-        }
     }
 
-    private void assertNothingLeftFor(String id) throws Exception {
-        DaemonProcess.eventually(Duration.ofSeconds(15), () -> Qemus.mentioning(id).isEmpty());
-        DaemonProcess.eventually(Duration.ofSeconds(15), () -> DaemonProcess.recordFiles(state, id).isEmpty()
-                && !Files.exists(state.resolve("domains").resolve(id)));
-    }
-
-    private String onlyPooled() throws Exception {
-        return records().entrySet().stream().filter(e -> e.getValue().equals("POOLED")).map(java.util.Map.Entry::getKey)
-                .findFirst().orElseThrow(() -> new AssertionError("no pooled record in " + state));
+    private String onlyPooled() {
+        return owned.withRole("POOLED").stream().findFirst().orElseThrow(() -> new AssertionError("no pooled record in " + state));
     }
 
     @Test
     @Timeout(180)
     void aQemuKilledUnderAPooledVmIsReplacedAndLeavesNothing() throws Exception {
-        DaemonProcess d = daemon("--pool", "hello=2");
+        DaemonProcess d = owned.daemon("--pool", "hello=2");
         DaemonProcess.eventually(FILL, () -> d.poolReady("hello") == 2);
         String victim = onlyPooled();
         List<Qemus.Proc> procs = Qemus.mentioning(victim);
         assertThat(procs).hasSize(1);
         kill9(procs.getFirst().pid());
 
-        assertNothingLeftFor(victim);
+        owned.assertNothingLeftFor(victim);
         DaemonProcess.eventually(FILL, () -> d.poolReady("hello") == 2);
-        assertThat(records()).doesNotContainKey(victim).hasSize(2);
-        assertOwnedMatchesRunning();
+        assertThat(owned.records()).doesNotContainKey(victim).hasSize(2);
+        owned.assertOwnedMatchesRunning(SETTLE);
         // The dead member is never handed out: the next two spawns are warm and answer.
         for (int i = 0; i < 2; i++) {
             JsonNode vm = d.json("POST", "/v1/vms", "{\"image\":\"hello\",\"wait\":\"ready\"}", 201);
@@ -142,7 +98,7 @@ class ReliabilityQemuTest {
     @Test
     @Timeout(180)
     void aQemuKilledUnderARunningVmIsCrashedAndDestroyCleans() throws Exception {
-        DaemonProcess d = daemon("--pool", "hello=1");
+        DaemonProcess d = owned.daemon("--pool", "hello=1");
         DaemonProcess.eventually(FILL, () -> d.poolReady("hello") == 1);
         String id = d.json("POST", "/v1/vms", "{\"image\":\"hello\",\"wait\":\"ready\"}", 201).get("id").asText();
         kill9(Qemus.mentioning(id).getFirst().pid());
@@ -157,17 +113,17 @@ class ReliabilityQemuTest {
         HttpResponse<String> events = d.call("GET", "/v1/events?since=0&max=1000", null);
         assertThat(events.body()).contains("vm.crashed").contains(id);
         assertThat(d.call("DELETE", "/v1/vms/" + id, null).statusCode()).isEqualTo(204);
-        assertNothingLeftFor(id);
+        owned.assertNothingLeftFor(id);
         assertThat(d.call("GET", "/v1/vms/" + id, null).statusCode()).isEqualTo(404);
         DaemonProcess.eventually(FILL, () -> d.poolReady("hello") == 1);
-        assertOwnedMatchesRunning();
+        owned.assertOwnedMatchesRunning(SETTLE);
     }
 
     @Test
     @Timeout(180)
     void aQemuKilledDuringAColdSpawnFailsTheSpawnFastAndLeavesNothing() throws Exception {
         ReliabilityImages.make(images, "spin", ReliabilityImages.SPIN);
-        DaemonProcess d = daemon("--images-dir", images.toString(), "--pool", "spin=0,hello=0", "--boot-timeout-ms", "60000");
+        DaemonProcess d = owned.daemon("--images-dir", images.toString(), "--pool", "spin=0,hello=0", "--boot-timeout-ms", "60000");
         long t0 = System.nanoTime();
         CompletableFuture<HttpResponse<String>> spawn = CompletableFuture.supplyAsync(() -> {
             try {
@@ -176,9 +132,9 @@ class ReliabilityQemuTest {
                 throw new java.util.concurrent.CompletionException(e);
             }
         });
-        DaemonProcess.eventually(Duration.ofSeconds(30), () -> !qemuPids().isEmpty());
+        DaemonProcess.eventually(Duration.ofSeconds(30), () -> !owned.qemuPids().isEmpty());
         Thread.sleep(300); // let it get past QEMU start into the boot wait
-        for (long pid : qemuPids()) kill9(pid);
+        for (long pid : owned.qemuPids()) kill9(pid);
 
         HttpResponse<String> r = spawn.get(40, java.util.concurrent.TimeUnit.SECONDS);
         long ms = (System.nanoTime() - t0) / 1_000_000;
@@ -186,8 +142,8 @@ class ReliabilityQemuTest {
         assertThat(r.headers().firstValue("Content-Type")).hasValue("application/problem+json");
         // The death is noticed, not waited out: well under the 60 s boot timeout.
         assertThat(ms).as("answer after the QEMU died").isLessThan(30_000);
-        DaemonProcess.eventually(Duration.ofSeconds(15), () -> qemuPids().isEmpty());
-        DaemonProcess.eventually(Duration.ofSeconds(15), () -> { try { return records().isEmpty() && domainDirs().isEmpty(); } catch (Exception e) { return false; } });
+        DaemonProcess.eventually(SETTLE, () -> owned.qemuPids().isEmpty());
+        DaemonProcess.eventually(SETTLE, () -> owned.records().isEmpty() && owned.domainDirs().isEmpty());
         assertThat(d.json("GET", "/v1/vms", null, 200).get("vms")).isEmpty();
     }
 
@@ -195,13 +151,13 @@ class ReliabilityQemuTest {
     @Timeout(180)
     void aGuestThatNeverSaysReadyIsCleanedAfterTheBootTimeoutAndBuildsBackOff() throws Exception {
         ReliabilityImages.make(images, "spin", ReliabilityImages.SPIN);
-        DaemonProcess d = daemon("--images-dir", images.toString(), "--pool", "spin=1,hello=0", "--boot-timeout-ms", "1500");
+        DaemonProcess d = owned.daemon("--images-dir", images.toString(), "--pool", "spin=1,hello=0", "--boot-timeout-ms", "1500");
         Set<String> seen = new TreeSet<>();
         int maxAlive = 0;
         long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (System.nanoTime() < end) {
-            seen.addAll(records().keySet());
-            maxAlive = Math.max(maxAlive, qemuPids().size());
+            seen.addAll(owned.records().keySet());
+            maxAlive = Math.max(maxAlive, owned.qemuPids().size());
             Thread.sleep(100);
         }
         JsonNode pool = d.json("GET", "/v1/pools/spin", null, 200);
@@ -214,10 +170,10 @@ class ReliabilityQemuTest {
         assertThat(maxAlive).as("QEMUs alive at once for a pool of one").isLessThanOrEqualTo(1);
         assertThat(seen.size()).as("distinct VMs tried").isGreaterThanOrEqualTo(2);
         // Every timed-out build was destroyed: at most the one in flight remains.
-        assertThat(qemuPids().size()).isLessThanOrEqualTo(1);
+        assertThat(owned.qemuPids().size()).isLessThanOrEqualTo(1);
         assertThat(d.json("PUT", "/v1/pools/spin", "{\"target\":0}", 200).get("target").asInt()).isZero();
-        DaemonProcess.eventually(Duration.ofSeconds(15), () -> qemuPids().isEmpty());
-        DaemonProcess.eventually(Duration.ofSeconds(15), () -> { try { return records().isEmpty() && domainDirs().isEmpty(); } catch (Exception e) { return false; } });
+        DaemonProcess.eventually(SETTLE, () -> owned.qemuPids().isEmpty());
+        DaemonProcess.eventually(SETTLE, () -> owned.records().isEmpty() && owned.domainDirs().isEmpty());
         System.out.println("never-ready: " + seen.size() + " builds tried, pool " + pool);
     }
 
@@ -226,7 +182,7 @@ class ReliabilityQemuTest {
     void aGuestFloodingItsConsoleDoesNotGrowTheDaemon() throws Exception {
         ReliabilityImages.make(images, "flood", ReliabilityImages.FLOOD_LINES);
         ReliabilityImages.make(images, "floodline", ReliabilityImages.FLOOD_ONE_LINE);
-        DaemonProcess d = daemon("--images-dir", images.toString(), "--pool", "hello=1,flood=0,floodline=0", "--boot-timeout-ms", "8000");
+        DaemonProcess d = owned.daemon("--images-dir", images.toString(), "--pool", "hello=1,flood=0,floodline=0", "--boot-timeout-ms", "8000");
         DaemonProcess.eventually(FILL, () -> d.poolReady("hello") == 1);
         long baseline = rssKiB(d.pid());
         // Two cold spawns that flood until their 8 s boot wait gives up: lines, and one endless line.
@@ -257,9 +213,9 @@ class ReliabilityQemuTest {
         assertThat(peak - baseline).as("daemon RSS growth while two guests flood (KiB)").isLessThan(128 * 1024);
         assertThat(healthWorst).as("health latency during the flood (ms)").isLessThan(2000);
         // The flooders are gone; the warm pool is untouched.
-        DaemonProcess.eventually(Duration.ofSeconds(20), () -> qemuPids().size() == 1);
+        DaemonProcess.eventually(Duration.ofSeconds(20), () -> owned.qemuPids().size() == 1);
         assertThat(d.poolReady("hello")).isEqualTo(1);
-        assertOwnedMatchesRunning();
+        owned.assertOwnedMatchesRunning(SETTLE);
     }
 
     @Test
@@ -270,7 +226,7 @@ class ReliabilityQemuTest {
         int[] delaysMs = java.util.Arrays.stream(System.getProperty("xenops.reliability.killDelays", "0,150").split(","))
                 .mapToInt(x -> Integer.parseInt(x.trim())).toArray();
         for (int delay : delaysMs) {
-            DaemonProcess d = daemon("--pool", "hello=1");
+            DaemonProcess d = owned.daemon("--pool", "hello=1");
             DaemonProcess.eventually(FILL, () -> d.poolReady("hello") == 1);
             String pooled = onlyPooled();
             Set<String> heard = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -285,9 +241,7 @@ class ReliabilityQemuTest {
                 }
             });
             // Wait until the pooled VM has been taken, then kill the daemon after the delay.
-            DaemonProcess.eventually(Duration.ofSeconds(30), () -> {
-                try { return !"POOLED".equals(records().get(pooled)); } catch (Exception e) { return false; }
-            });
+            DaemonProcess.eventually(Duration.ofSeconds(30), () -> !"POOLED".equals(owned.roles().get(pooled)));
             Thread.sleep(delay);
             d.kill9();
             try {
@@ -296,9 +250,9 @@ class ReliabilityQemuTest {
             } catch (java.util.concurrent.ExecutionException e) {
                 // the connection died with the daemon: the client got an error, as promised
             }
-            DaemonProcess second = daemon("--pool", "hello=1");
+            DaemonProcess second = owned.daemon("--pool", "hello=1");
             DaemonProcess.eventually(FILL, () -> second.poolReady("hello") == 1);
-            assertOwnedMatchesRunning();
+            owned.assertOwnedMatchesRunning(SETTLE);
             JsonNode vms = second.json("GET", "/v1/vms", null, 200).get("vms");
             Set<String> listed = new TreeSet<>();
             vms.forEach(v -> listed.add(v.get("id").asText()));
@@ -306,12 +260,10 @@ class ReliabilityQemuTest {
             assertThat(listed).as("delay %d ms: VMs the clients heard of survive", delay).containsAll(heard);
             // Every listed VM is a live, running QEMU, and every QEMU is listed or pooled.
             for (String id : listed) assertThat(Qemus.mentioning(id)).as("QEMU of %s", id).hasSize(1);
-            assertThat(qemuPids()).as("delay %d ms: QEMUs = listed + pooled", delay).hasSize(listed.size() + 1);
+            assertThat(owned.qemuPids()).as("delay %d ms: QEMUs = listed + pooled", delay).hasSize(listed.size() + 1);
             for (String id : listed) second.call("DELETE", "/v1/vms/" + id, null);
-            for (String id : listed) assertNothingLeftFor(id);
-            second.stop();
-            daemons.clear();
-            Qemus.killAll(state.toString());
+            for (String id : listed) owned.assertNothingLeftFor(id);
+            owned.close();
             // The next round starts from a clean directory: the same state dir would re-adopt this round's pool.
             deleteTree(state);
             Files.createDirectories(state);
@@ -325,7 +277,7 @@ class ReliabilityQemuTest {
     @Test
     @Timeout(180)
     void aReadOnlyStateDirectoryIsAClearErrorAndRecovers() throws Exception {
-        DaemonProcess d = daemon("--pool", "hello=1");
+        DaemonProcess d = owned.daemon("--pool", "hello=1");
         DaemonProcess.eventually(FILL, () -> d.poolReady("hello") == 1);
         sh("mount", "--bind", state.toString(), state.toString());
         try {
@@ -341,14 +293,7 @@ class ReliabilityQemuTest {
             }
             assertThat(d.call("GET", "/v1/health", null).statusCode()).isEqualTo(200);
             // The pool cannot refill: its builds fail and say so.
-            DaemonProcess.eventually(Duration.ofSeconds(30), () -> {
-                try {
-                    JsonNode p = d.json("GET", "/v1/pools/hello", null, 200);
-                    return p.get("build_failures").asInt() >= 1 && !p.path("last_error").isNull();
-                } catch (Exception e) {
-                    return false;
-                }
-            });
+            awaitFailingBuilds(d);
             System.out.println("read-only pool: " + d.json("GET", "/v1/pools/hello", null, 200));
         } finally {
             sh("umount", state.toString());
@@ -360,15 +305,15 @@ class ReliabilityQemuTest {
         }
         // The destroy that could not remove its files while the directory was read-only is retried with backoff
         // and finishes once it is writable: without a restart, records, domain directories and QEMUs match.
-        assertOwnedMatchesRunning();
-        DaemonProcess.eventually(Duration.ofSeconds(15), () -> { try { return records().size() == 1; } catch (Exception e) { return false; } });
-        System.out.println("read-only, before restart: records " + records() + " domains " + domainDirs());
+        owned.assertOwnedMatchesRunning(SETTLE);
+        DaemonProcess.eventually(SETTLE, () -> owned.records().size() == 1);
+        System.out.println("read-only, before restart: records " + owned.roles() + " domains " + owned.domainDirs());
         // And after a restart nothing is half-made and the pool is whole.
         d.stop();
-        DaemonProcess again = daemon("--pool", "hello=1");
+        DaemonProcess again = owned.daemon("--pool", "hello=1");
         DaemonProcess.eventually(FILL, () -> again.poolReady("hello") == 1);
-        assertOwnedMatchesRunning();
-        assertThat(records()).hasSize(1);
+        owned.assertOwnedMatchesRunning(SETTLE);
+        assertThat(owned.records()).hasSize(1);
     }
 
     /** The state directory on a 4 MiB tmpfs, filled to the last byte under a running daemon, then freed. */
@@ -378,7 +323,7 @@ class ReliabilityQemuTest {
         sh("mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", state.toString());
         Path filler = state.resolve("filler");
         try {
-            DaemonProcess d = daemon("--pool", "hello=1");
+            DaemonProcess d = owned.daemon("--pool", "hello=1");
             DaemonProcess.eventually(FILL, () -> d.poolReady("hello") == 1);
             long filled = 0;
             try (var out = Files.newOutputStream(filler)) {
@@ -402,33 +347,25 @@ class ReliabilityQemuTest {
                 assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
             }
             assertThat(d.call("GET", "/v1/health", null).statusCode()).isEqualTo(200);
-            DaemonProcess.eventually(Duration.ofSeconds(30), () -> {
-                try {
-                    JsonNode p = d.json("GET", "/v1/pools/hello", null, 200);
-                    return p.get("build_failures").asInt() >= 1 && !p.path("last_error").isNull();
-                } catch (Exception e) {
-                    return false;
-                }
-            });
+            awaitFailingBuilds(d);
             System.out.println("full pool: " + d.json("GET", "/v1/pools/hello", null, 200));
             Files.delete(filler);
             DaemonProcess.eventually(FILL, () -> d.poolReady("hello") == 1);
             for (JsonNode vm : d.json("GET", "/v1/vms", null, 200).get("vms")) {
                 assertThat(d.call("DELETE", "/v1/vms/" + vm.get("id").asText(), null).statusCode()).isEqualTo(204);
             }
-            System.out.println("full, before restart: records " + records() + " domains " + domainDirs() + " qemus " + qemuPids().size());
+            System.out.println("full, before restart: records " + owned.roles() + " domains " + owned.domainDirs() + " qemus " + owned.qemuPids().size());
             // Unlike read-only, deleting needs no space: nothing is left over even before a restart.
-            assertOwnedMatchesRunning();
-            assertThat(records()).hasSize(1);
+            owned.assertOwnedMatchesRunning(SETTLE);
+            assertThat(owned.records()).hasSize(1);
             d.stop();
-            DaemonProcess again = daemon("--pool", "hello=1");
+            DaemonProcess again = owned.daemon("--pool", "hello=1");
             DaemonProcess.eventually(FILL, () -> again.poolReady("hello") == 1);
-            assertOwnedMatchesRunning();
-            assertThat(records()).hasSize(1);
+            owned.assertOwnedMatchesRunning(SETTLE);
+            assertThat(owned.records()).hasSize(1);
         } finally {
-            for (DaemonProcess d : daemons) d.stop();
-            Qemus.killAll(state.toString());
-            DaemonProcess.eventually(Duration.ofSeconds(10), () -> qemuPids().isEmpty());
+            owned.close();
+            DaemonProcess.eventually(Duration.ofSeconds(10), () -> owned.qemuPids().isEmpty());
             umount(state);
         }
     }

@@ -30,8 +30,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 class SpawnCrashPointsQemuTest {
     private static final Duration FILL = Duration.ofSeconds(90);
     private final ObjectMapper json = new ObjectMapper();
-    private final List<DaemonProcess> daemons = new ArrayList<>();
-    private Path state;
     private Path images;
     private OwnedState owned;
 
@@ -42,25 +40,21 @@ class SpawnCrashPointsQemuTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        state = Files.createTempDirectory(Path.of("/tmp"), "xocrash-");
+        owned = OwnedState.fresh("xocrash-");
         images = Files.createTempDirectory(Path.of("/tmp"), "xocrash-img-");
         // A second image, hello under another name: its pool member is the bystander that must survive.
         ReliabilityImages.make(images, "other", new byte[0]);
-        owned = new OwnedState(state);
     }
 
     @AfterEach
     void tearDown() throws Exception {
-        for (DaemonProcess d : daemons) d.stop();
-        Qemus.killAll(state.toString());
+        owned.close();
     }
 
     private DaemonProcess daemon(String... args) throws Exception {
         List<String> all = new ArrayList<>(List.of("--images-dir", images.toString()));
         all.addAll(List.of(args));
-        DaemonProcess d = new DaemonProcess(state, all).start();
-        daemons.add(d);
-        return d;
+        return owned.daemon(all.toArray(String[]::new));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -1,83 +1,44 @@
 package io.xenops.ctl.cmd;
 
-import io.xenops.ctl.ExitCodes;
-import io.xenops.ctl.XenopsCtl;
 import io.xenops.ctl.api.Fetched;
 import io.xenops.ctl.api.Task;
 
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.concurrent.Callable;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
 
 @Command(name = "image", description = "Manage the daemon's image store: list, inspect, import, pull, push, remove, gc.",
         subcommands = {ImageCommand.Ls.class, ImageCommand.Inspect.class, ImageCommand.Import.class,
                 ImageCommand.Pull.class, ImageCommand.Push.class, ImageCommand.Rm.class, ImageCommand.Gc.class})
-public final class ImageCommand implements Callable<Integer> {
-    @ParentCommand
-    XenopsCtl root;
-
-    @Spec
-    CommandSpec spec;
-
-    @Override
-    public Integer call() {
-        spec.commandLine().usage(spec.commandLine().getErr());
-        return ExitCodes.USAGE;
-    }
-
-    /** Pull and push: follow the task, progress on stderr unless the output is JSON. */
-    Fetched<Task> follow(Fetched<Task> started, String label) {
-        TaskFollower.Progress progress = root.jsonOutput() ? TaskFollower.Progress.NONE
-                : root.stderrIsTerminal() ? TaskFollower.Progress.BAR : TaskFollower.Progress.LINES;
-        return new TaskFollower(root.api(), spec.commandLine().getErr(), progress, label).follow(started);
-    }
-
+public final class ImageCommand extends GroupCommand {
     @Command(name = "ls", description = "List the images this daemon can spawn (same as: xenopsctl images).")
-    public static final class Ls implements Callable<Integer> {
-        @ParentCommand
-        ImageCommand image;
-
+    public static final class Ls extends DaemonCommand {
         @Override
-        public Integer call() {
-            image.root.renderer().images(image.root.api().listImages());
-            return ExitCodes.OK;
+        void run() {
+            renderer().images(api().listImages());
         }
     }
 
     @Command(name = "inspect", description = "Show one image: manifest, digest, size and provenance.")
-    public static final class Inspect implements Callable<Integer> {
-        @ParentCommand
-        ImageCommand image;
-
-        @Spec
-        CommandSpec spec;
-
+    public static final class Inspect extends DaemonCommand {
         @Parameters(paramLabel = "NAME", description = "Image name, optionally NAME:TAG.")
         String name;
 
         @Override
-        public Integer call() {
-            image.root.renderer().image(image.root.api().getImage(Args.nonBlank(spec, "NAME", name)));
-            return ExitCodes.OK;
+        void run() {
+            renderer().image(api().getImage(nonBlank("NAME", name)));
         }
     }
 
     @Command(name = "import", description = {"Import an image from a kernel ELF and its manifest.",
             "The files are read by the daemon, so they must be on the daemon's host; relative paths are "
                     + "made absolute against this shell's directory."})
-    public static final class Import implements Callable<Integer> {
-        @ParentCommand
-        ImageCommand image;
-
+    public static final class Import extends DaemonCommand {
         @Option(names = "--kernel", paramLabel = "ELF", required = true, description = "The unikernel ELF.")
         Path kernel;
 
@@ -85,9 +46,8 @@ public final class ImageCommand implements Callable<Integer> {
         Path manifest;
 
         @Override
-        public Integer call() {
-            image.root.renderer().imported(image.root.api().importImage(absolute(kernel), absolute(manifest)));
-            return ExitCodes.OK;
+        void run() {
+            renderer().imported(api().importImage(absolute(kernel), absolute(manifest)));
         }
 
         private static String absolute(Path p) {
@@ -97,13 +57,7 @@ public final class ImageCommand implements Callable<Integer> {
 
     @Command(name = "pull", description = {"Pull an image from an OCI registry and wait for it.",
             "Progress goes to stderr; Ctrl-C cancels the pull on the daemon."})
-    public static final class Pull implements Callable<Integer> {
-        @ParentCommand
-        ImageCommand image;
-
-        @Spec
-        CommandSpec spec;
-
+    public static final class Pull extends DaemonCommand {
         @Parameters(paramLabel = "REFERENCE", description = "registry/repository:tag, e.g. localhost:5000/hello:1.0.")
         String reference;
 
@@ -111,23 +65,16 @@ public final class ImageCommand implements Callable<Integer> {
         String name;
 
         @Override
-        public Integer call() {
-            String ref = Args.nonBlank(spec, "REFERENCE", reference);
-            Fetched<Task> started = image.root.api().pullImage(ref, name);
-            image.root.renderer().taskDone(image.follow(started, "pulling " + ref));
-            return ExitCodes.OK;
+        void run() {
+            String ref = nonBlank("REFERENCE", reference);
+            Fetched<Task> started = api().pullImage(ref, name);
+            renderer().taskDone(follow(started, "pulling " + ref));
         }
     }
 
     @Command(name = "push", description = {"Push an image to an OCI registry and wait for it.",
             "Progress goes to stderr."})
-    public static final class Push implements Callable<Integer> {
-        @ParentCommand
-        ImageCommand image;
-
-        @Spec
-        CommandSpec spec;
-
+    public static final class Push extends DaemonCommand {
         @Parameters(index = "0", paramLabel = "NAME", description = "Local image name, optionally NAME:TAG.")
         String name;
 
@@ -135,49 +82,37 @@ public final class ImageCommand implements Callable<Integer> {
         String reference;
 
         @Override
-        public Integer call() {
-            String local = Args.nonBlank(spec, "NAME", name);
-            String ref = Args.nonBlank(spec, "REFERENCE", reference);
-            Fetched<Task> started = image.root.api().pushImage(local, ref);
-            image.root.renderer().taskDone(image.follow(started, "pushing " + local));
-            return ExitCodes.OK;
+        void run() {
+            String local = nonBlank("NAME", name);
+            String ref = nonBlank("REFERENCE", reference);
+            Fetched<Task> started = api().pushImage(local, ref);
+            renderer().taskDone(follow(started, "pushing " + local));
         }
     }
 
     @Command(name = "rm", description = {"Remove an image; its blobs go at the next gc.",
             "Refused (409) while a pool or a VM uses it."})
-    public static final class Rm implements Callable<Integer> {
-        @ParentCommand
-        ImageCommand image;
-
-        @Spec
-        CommandSpec spec;
-
+    public static final class Rm extends DaemonCommand {
         @Parameters(paramLabel = "NAME", description = "Image name, optionally NAME:TAG.")
         String name;
 
         @Override
-        public Integer call() {
-            String n = Args.nonBlank(spec, "NAME", name);
-            image.root.api().deleteImage(n);
-            image.root.renderer().imageRemoved(n);
-            return ExitCodes.OK;
+        void run() {
+            String n = nonBlank("NAME", name);
+            api().deleteImage(n);
+            renderer().imageRemoved(n);
         }
     }
 
     @Command(name = "gc", description = "Evict unused, least recently used images until the store fits the budget.")
-    public static final class Gc implements Callable<Integer> {
-        @ParentCommand
-        ImageCommand image;
-
+    public static final class Gc extends DaemonCommand {
         @Option(names = "--budget", paramLabel = "BYTES", required = true, converter = ByteSize.class,
                 description = "Store size to fit in: bytes, or with a binary suffix K, M, G, T (e.g. 512M).")
         long budget;
 
         @Override
-        public Integer call() {
-            image.root.renderer().gc(image.root.api().gcImages(budget));
-            return ExitCodes.OK;
+        void run() {
+            renderer().gc(api().gcImages(budget));
         }
     }
 

@@ -1,29 +1,16 @@
 package io.xenops.ctl.cmd;
 
-import io.xenops.ctl.ExitCodes;
-import io.xenops.ctl.XenopsCtl;
 import io.xenops.ctl.api.InvocationRequest;
 
-import java.util.concurrent.Callable;
-
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 @Command(name = "invoke", description = {
         "Call IMAGE as a function: the daemon takes a VM, hands it the input, returns its output and "
                 + "destroys the VM.",
         "Prints the output (control characters escaped)."})
-public final class InvokeCommand implements Callable<Integer> {
-    @ParentCommand
-    XenopsCtl root;
-
-    @Spec
-    CommandSpec spec;
-
+public final class InvokeCommand extends DaemonCommand {
     @Parameters(paramLabel = "IMAGE", description = "Image name, e.g. hello (see: xenopsctl image ls).")
     String image;
 
@@ -36,9 +23,8 @@ public final class InvokeCommand implements Callable<Integer> {
     Integer timeoutMs;
 
     @Override
-    public Integer call() {
-        String name = Args.nonBlank(spec, "IMAGE", image);
-        root.renderer().invoked(root.api().invoke(new InvocationRequest(name, input, timeoutMs)));
-        return ExitCodes.OK;
+    void run() {
+        String name = nonBlank("IMAGE", image);
+        renderer().invoked(api().invoke(new InvocationRequest(name, input, timeoutMs)));
     }
 }

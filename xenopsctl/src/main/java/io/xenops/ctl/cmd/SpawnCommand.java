@@ -1,33 +1,20 @@
 package io.xenops.ctl.cmd;
 
-import io.xenops.ctl.ExitCodes;
-import io.xenops.ctl.XenopsCtl;
 import io.xenops.ctl.api.Fetched;
 import io.xenops.ctl.api.SpawnRequest;
 import io.xenops.ctl.api.Vm;
 
-import java.util.concurrent.Callable;
-
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.ParentCommand;
-import picocli.CommandLine.Spec;
 
 @Command(name = "spawn", description = {
         "Spawn a VM of IMAGE: from its warm pool, or built cold when the pool is empty.",
         "Prints the VM's id and state, then the spawn's timings."})
-public final class SpawnCommand implements Callable<Integer> {
+public final class SpawnCommand extends DaemonCommand {
 
     /** Lower-case constants so picocli accepts and completes exactly the API's values. */
     public enum Wait { running, ready }
-
-    @ParentCommand
-    XenopsCtl root;
-
-    @Spec
-    CommandSpec spec;
 
     @Parameters(paramLabel = "IMAGE", description = "Image name, e.g. hello (see: xenopsctl images).")
     String image;
@@ -49,15 +36,14 @@ public final class SpawnCommand implements Callable<Integer> {
     boolean quiet;
 
     @Override
-    public Integer call() {
-        String name = Args.nonBlank(spec, "IMAGE", image);
-        Fetched<Vm> vm = root.api().spawn(new SpawnRequest(name, wait == null ? null : wait.name(), args, timeoutMs));
+    void run() {
+        String name = nonBlank("IMAGE", image);
+        Fetched<Vm> vm = api().spawn(new SpawnRequest(name, wait == null ? null : wait.name(), args, timeoutMs));
         if (quiet) {
-            root.out().println(vm.value().id());
-            root.out().flush();
+            ctl().out().println(vm.value().id());
+            ctl().out().flush();
         } else {
-            root.renderer().spawned(vm);
+            renderer().spawned(vm);
         }
-        return ExitCodes.OK;
     }
 }

@@ -21,6 +21,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 import picocli.CommandLine.Command;
@@ -41,60 +42,63 @@ import picocli.CommandLine.Spec;
                 + "/dev/xen/xenbus."},
         subcommands = {XenStoreCommand.Read.class, XenStoreCommand.Write.class, XenStoreCommand.Ls.class,
                 XenStoreCommand.Rm.class, XenStoreCommand.WatchPath.class, XenStoreCommand.Perms.class})
-public final class XenStoreCommand implements Callable<Integer> {
+public final class XenStoreCommand extends GroupCommand {
     /** Default socket named in the "cannot reach" message when nothing overrides it. */
     private static final String DEFAULT_SOCKET = "/run/xenstored/socket";
 
     @ParentCommand
     XenopsCtl root;
 
-    @Spec
-    CommandSpec spec;
-
     @Option(names = "--socket", paramLabel = "PATH", scope = ScopeType.INHERIT,
             description = "xenstored's unix socket (or the xenbus device). Default: as libxenstore finds it.")
     Path socket;
 
-    @Override
-    public Integer call() {
-        spec.commandLine().usage(spec.commandLine().getErr());
-        return ExitCodes.USAGE;
-    }
-
-    /** One operation on one path with an open connection; returns the exit code. */
+    /** One operation on one path with an open connection. */
     interface Operation {
-        int run(XenStoreClient client, BlockingXenStore xs) throws InterruptedException;
+        void run(XenStoreClient client, BlockingXenStore xs, PrintWriter out) throws InterruptedException;
     }
 
-    /**
-     * Connects, runs the operation and turns XenStore's failures into one stderr line: 3 when
-     * xenstored cannot be reached (or goes away), 1 when it refused the request.
-     */
-    int run(CommandSpec sub, String path, Operation op) {
-        PrintWriter err = sub.commandLine().getErr();
-        String where = socket != null ? socket.toString() : root.env().getOrDefault("XENSTORED_PATH", DEFAULT_SOCKET);
-        XenStoreClient client;
-        try {
-            client = socket != null ? XenStoreClient.connect(socket)
-                    : XenStoreClient.open(Transports.openDefault(root.env()));
-        } catch (IOException | UnsupportedOperationException e) {
-            err.println("xenopsctl: cannot reach xenstored at " + where + " (" + reason(e) + ")");
-            return ExitCodes.UNREACHABLE;
-        }
-        try (client) {
-            return op.run(client, client.blocking());
-        } catch (ConnectionClosedException | RequestTimeoutException e) {
-            err.println("xenopsctl: cannot reach xenstored at " + where + " (" + reason(e) + ")");
-            return ExitCodes.UNREACHABLE;
-        } catch (XenStoreException | IllegalArgumentException e) {
-            err.println("xenopsctl: " + path + ": " + describe(e));
-            return ExitCodes.API_ERROR;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return ExitCodes.API_ERROR;
-        } finally {
-            sub.commandLine().getOut().flush();
-            err.flush();
+    /** A subcommand: one operation on one path, over a connection made as the group's --socket says. */
+    abstract static class OnPath implements Callable<Integer> {
+        @ParentCommand
+        XenStoreCommand xenstore;
+
+        @Spec
+        CommandSpec spec;
+
+        /**
+         * Connects, runs the operation and turns XenStore's failures into one stderr line: 3 when
+         * xenstored cannot be reached (or goes away), 1 when it refused the request.
+         */
+        final int run(String path, Operation op) {
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            Path socket = xenstore.socket;
+            Map<String, String> env = xenstore.root.env();
+            String where = socket != null ? socket.toString() : env.getOrDefault("XENSTORED_PATH", DEFAULT_SOCKET);
+            XenStoreClient client;
+            try {
+                client = socket != null ? XenStoreClient.connect(socket) : XenStoreClient.open(Transports.openDefault(env));
+            } catch (IOException | UnsupportedOperationException e) {
+                err.println("xenopsctl: cannot reach xenstored at " + where + " (" + reason(e) + ")");
+                return ExitCodes.UNREACHABLE;
+            }
+            try (client) {
+                op.run(client, client.blocking(), out);
+                return ExitCodes.OK;
+            } catch (ConnectionClosedException | RequestTimeoutException e) {
+                err.println("xenopsctl: cannot reach xenstored at " + where + " (" + reason(e) + ")");
+                return ExitCodes.UNREACHABLE;
+            } catch (XenStoreException | IllegalArgumentException e) {
+                err.println("xenopsctl: " + path + ": " + describe(e));
+                return ExitCodes.API_ERROR;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return ExitCodes.API_ERROR;
+            } finally {
+                out.flush();
+                err.flush();
+            }
         }
     }
 
@@ -115,33 +119,18 @@ public final class XenStoreCommand implements Callable<Integer> {
     }
 
     @Command(name = "read", description = "Print the value of PATH (control characters escaped).")
-    public static final class Read implements Callable<Integer> {
-        @ParentCommand
-        XenStoreCommand xenstore;
-
-        @Spec
-        CommandSpec spec;
-
+    public static final class Read extends OnPath {
         @Parameters(paramLabel = "PATH", description = "e.g. /local/domain/0/name")
         String path;
 
         @Override
         public Integer call() {
-            return xenstore.run(spec, path, (client, xs) -> {
-                spec.commandLine().getOut().println(Text.cell(xs.readString(path)));
-                return ExitCodes.OK;
-            });
+            return run(path, (client, xs, out) -> out.println(Text.cell(xs.readString(path))));
         }
     }
 
     @Command(name = "write", description = "Set PATH to VALUE, creating missing parents.")
-    public static final class Write implements Callable<Integer> {
-        @ParentCommand
-        XenStoreCommand xenstore;
-
-        @Spec
-        CommandSpec spec;
-
+    public static final class Write extends OnPath {
         @Parameters(index = "0", paramLabel = "PATH")
         String path;
 
@@ -150,21 +139,12 @@ public final class XenStoreCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            return xenstore.run(spec, path, (client, xs) -> {
-                xs.write(path, value);
-                return ExitCodes.OK;
-            });
+            return run(path, (client, xs, out) -> xs.write(path, value));
         }
     }
 
     @Command(name = "ls", description = "List the children of PATH; with -l also their values and permissions.")
-    public static final class Ls implements Callable<Integer> {
-        @ParentCommand
-        XenStoreCommand xenstore;
-
-        @Spec
-        CommandSpec spec;
-
+    public static final class Ls extends OnPath {
         @Option(names = "-l", description = "Show each child's value and permissions.")
         boolean details;
 
@@ -173,12 +153,11 @@ public final class XenStoreCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            return xenstore.run(spec, path, (client, xs) -> {
+            return run(path, (client, xs, out) -> {
                 List<String> children = xs.directory(path);
-                PrintWriter out = spec.commandLine().getOut();
                 if (!details) {
                     children.forEach(c -> out.println(Text.cell(c)));
-                    return ExitCodes.OK;
+                    return;
                 }
                 Table t = new Table("NAME", "VALUE", "PERMS");
                 for (String c : children) {
@@ -189,40 +168,24 @@ public final class XenStoreCommand implements Callable<Integer> {
                     t.row(c, value == null ? "(gone)" : value, perms);
                 }
                 t.print(out);
-                return ExitCodes.OK;
             });
         }
     }
 
     @Command(name = "rm", description = "Remove PATH and everything below it.")
-    public static final class Rm implements Callable<Integer> {
-        @ParentCommand
-        XenStoreCommand xenstore;
-
-        @Spec
-        CommandSpec spec;
-
+    public static final class Rm extends OnPath {
         @Parameters(paramLabel = "PATH")
         String path;
 
         @Override
         public Integer call() {
-            return xenstore.run(spec, path, (client, xs) -> {
-                xs.rm(path);
-                return ExitCodes.OK;
-            });
+            return run(path, (client, xs, out) -> xs.rm(path));
         }
     }
 
     @Command(name = "watch", description = {"Print the path of each change at or below PATH, one per line.",
             "The first line comes at once (XenStore fires every new watch once). Runs until Ctrl-C or --count."})
-    public static final class WatchPath implements Callable<Integer> {
-        @ParentCommand
-        XenStoreCommand xenstore;
-
-        @Spec
-        CommandSpec spec;
-
+    public static final class WatchPath extends OnPath {
         @Parameters(paramLabel = "PATH", description = "A path, or @introduceDomain / @releaseDomain.")
         String path;
 
@@ -234,8 +197,7 @@ public final class XenStoreCommand implements Callable<Integer> {
             if (count != null && count < 1) {
                 throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--count must be at least 1");
             }
-            return xenstore.run(spec, path, (client, xs) -> {
-                PrintWriter out = spec.commandLine().getOut();
+            return run(path, (client, xs, out) -> {
                 try (Watch w = xs.await(client.watch(path))) {
                     for (int seen = 0; count == null || seen < count; ) {
                         // Polled in steps so a closed connection is noticed instead of waiting forever.
@@ -247,7 +209,6 @@ public final class XenStoreCommand implements Callable<Integer> {
                         }
                     }
                 }
-                return ExitCodes.OK;
             });
         }
     }
@@ -255,13 +216,7 @@ public final class XenStoreCommand implements Callable<Integer> {
     @Command(name = "perms", description = {"Print the permissions of PATH, or set them to SET.",
             "Each entry is a letter and a domid: n (none), r (read), w (write), b (both); the first entry "
                     + "names the owner and everybody else's access, e.g. 'n0 r5'."})
-    public static final class Perms implements Callable<Integer> {
-        @ParentCommand
-        XenStoreCommand xenstore;
-
-        @Spec
-        CommandSpec spec;
-
+    public static final class Perms extends OnPath {
         @Parameters(index = "0", paramLabel = "PATH")
         String path;
 
@@ -270,13 +225,12 @@ public final class XenStoreCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            return xenstore.run(spec, path, (client, xs) -> {
+            return run(path, (client, xs, out) -> {
                 if (set == null || set.isEmpty()) {
-                    spec.commandLine().getOut().println(String.join(" ", xs.getPermissions(path).format()));
+                    out.println(String.join(" ", xs.getPermissions(path).format()));
                 } else {
                     xs.setPermissions(path, Permissions.parse(String.join(" ", set)));
                 }
-                return ExitCodes.OK;
             });
         }
     }
