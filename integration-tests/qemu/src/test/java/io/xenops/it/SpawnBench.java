@@ -63,6 +63,7 @@ public final class SpawnBench {
 
             long[] running = new long[warmN];
             long[] runningSrv = new long[warmN];
+            long[] taken = new long[warmN];
             long[] ready = new long[warmN];
             long[] readySrv = new long[warmN];
             for (int i = 0; i < 20; i++) spawnOnce(d, pool, "running", true);
@@ -70,6 +71,7 @@ public final class SpawnBench {
                 long[] r = spawnOnce(d, pool, "running", true);
                 running[i] = r[0];
                 runningSrv[i] = r[1];
+                taken[i] = r[3];
             }
             for (int i = 0; i < warmN; i++) {
                 long[] r = spawnOnce(d, pool, "ready", true);
@@ -80,6 +82,8 @@ public final class SpawnBench {
             rows.add(Stats.of("warm spawn, API → resumed (daemon's `resumed_us`)", runningSrv));
             rows.add(Stats.of("warm spawn, API → ready (client round trip, wait=ready)", ready));
             rows.add(Stats.of("warm spawn, API → ready (daemon's `ready_us`)", readySrv));
+            // Where the daemon's own time goes before the hypervisor is asked: parsing, validation, auth, the take.
+            rows.add(Stats.of("warm spawn, request → taken from the pool (daemon's `taken_us`, wait=running)", taken));
 
             d.json("PUT", "/v1/pools/hello", "{\"target\":0}", 200);
             DaemonProcess.eventually(Duration.ofSeconds(30), () -> d.poolReady("hello") == 0);
@@ -94,7 +98,7 @@ public final class SpawnBench {
         write(rows, accel, warmN, coldN, floorN, load);
     }
 
-    /** Returns {client round trip, server resumed, server ready} in nanoseconds. */
+    /** Returns {client round trip, server resumed, server ready, server taken} in nanoseconds. */
     private static long[] spawnOnce(DaemonProcess d, int poolTarget, String wait, boolean warm) throws Exception {
         if (poolTarget > 0) DaemonProcess.eventually(Duration.ofSeconds(60), () -> d.poolReady("hello") == poolTarget);
         long t0 = System.nanoTime();
@@ -103,7 +107,8 @@ public final class SpawnBench {
         String path = vm.at("/timings/path").asText();
         if (warm != path.equals("warm")) throw new IllegalStateException("expected a " + (warm ? "warm" : "cold") + " spawn, got " + vm);
         d.json("DELETE", "/v1/vms/" + vm.get("id").asText(), null, 204);
-        return new long[] {rt, vm.at("/timings/resumed_us").asLong() * 1000, vm.at("/timings/ready_us").asLong(-1) * 1000};
+        return new long[] {rt, vm.at("/timings/resumed_us").asLong() * 1000, vm.at("/timings/ready_us").asLong(-1) * 1000,
+                vm.at("/timings/taken_us").asLong(-1) * 1000};
     }
 
     private static void write(List<Stats> rows, String accel, int warmN, int coldN, int floorN, String load) throws IOException {
