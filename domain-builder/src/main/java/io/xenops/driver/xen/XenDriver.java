@@ -17,6 +17,7 @@ import io.xenops.hypercall.XenDomainInfo;
 import io.xenops.hypercall.XenHypercalls;
 import io.xenops.xenstore.client.Watch;
 import io.xenops.xenstore.client.XenStoreClient;
+import io.xenops.xenstore.error.ConnectionClosedException;
 import io.xenops.xenstore.wire.Permissions;
 import java.io.IOException;
 import java.io.InputStream;
@@ -46,6 +47,9 @@ import java.util.regex.Pattern;
 public final class XenDriver implements Driver {
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
     private static final int EXITED_TAILS = 32;
+    private static final System.Logger LOG = System.getLogger(XenDriver.class.getName());
+    private static final long DRAIN_RETRY_FIRST_MS = 50;
+    private static final long DRAIN_RETRY_MAX_MS = 2_000;
 
     private final XenConfig config;
     private final XenHypercalls xen;
@@ -302,22 +306,48 @@ public final class XenDriver implements Driver {
 
     // ---------------------------------------------------------------- guest messages
 
-    /** Reads every new {@code out/<n>} in order; the watch only says "look", the counter says where. */
+    /**
+     * Reads every new {@code out/<n>} in order; the watch only says "look", the counter says where. A read
+     * that fails or times out is tried again: the line stays at {@code out/<nextOut>}, and the guest, waiting
+     * for its next command, writes nothing that would bring another event, so giving up here would lose it.
+     */
     private void drainOut(XenDomain d) {
-        if (d.ending.get()) return;
         d.outLock.lock();
         try {
-            var b = xs.blocking();
-            while (true) {
-                Optional<String> line = b.readStringIfExists(d.outDir() + "/" + d.nextOut);
+            long backoffMs = DRAIN_RETRY_FIRST_MS;
+            while (!d.ending.get() && !closed) {
+                String path = d.outDir() + "/" + d.nextOut;
+                Optional<String> line;
+                try {
+                    line = xs.blocking().readStringIfExists(path);
+                } catch (ConnectionClosedException e) {
+                    return; // every watch died with the connection; xenstoreClosed() tells the owner
+                } catch (RuntimeException e) {
+                    if (d.ending.get() || closed) return;
+                    LOG.log(System.Logger.Level.WARNING, "reading " + path + " of " + d.id + " failed (" + e
+                            + "); reading it again in " + backoffMs + " ms");
+                    if (!backOff(backoffMs)) return;
+                    backoffMs = Math.min(backoffMs * 2, DRAIN_RETRY_MAX_MS);
+                    continue;
+                }
                 if (line.isEmpty()) return;
+                backoffMs = DRAIN_RETRY_FIRST_MS;
                 d.nextOut++;
                 emit(new DomainEvent.GuestSaid(d.id, GuestProtocol.decode(line.get()), System.nanoTime()));
             }
-        } catch (RuntimeException e) {
-            // The connection closed or the domain's nodes went away with it: exit detection reports that.
         } finally {
             d.outLock.unlock();
+        }
+    }
+
+    /** False when interrupted (the driver is closing). */
+    private static boolean backOff(long ms) {
+        try {
+            Thread.sleep(ms);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 

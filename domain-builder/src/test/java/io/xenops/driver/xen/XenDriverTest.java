@@ -163,6 +163,35 @@ class XenDriverTest {
     }
 
     @Test
+    void aGuestLineWhoseReadTimesOutIsReadAgainNotLost() throws Exception {
+        driver.close();
+        // The reply to the read of out/1 comes only after the blocking call has given up on it. The guest then
+        // waits for its next command and writes nothing, so no later event would bring the line back.
+        StallingTransport slow = new StallingTransport(server.connect(), p -> p.endsWith("/xenops/out/1"), java.time.Duration.ofSeconds(1));
+        try (XenStoreClient xs = XenStoreClient.open(slow,
+                io.xenops.xenstore.client.ClientOptions.defaults().withBlockingTimeout(java.time.Duration.ofMillis(200)))) {
+            driver = new XenDriver(config.withChannel(XenConfig.GuestChannel.XENSTORE), new XenHypercalls(fakeXen, FakeXen.CODEC), xs, xl, consoles);
+            driver.setListener(events::add);
+            int domid = domid(driver.create(spec("s1")).join());
+            try (XenStoreClient guest = XenStoreClient.open(server.connectAsDomain(domid))) {
+                String out = "/local/domain/" + domid + "/xenops/out";
+                guest.write(out + "/0", "READY hello s1").join();
+                assertThat(nextGuestMessage()).isEqualTo(new GuestMessage.Ready("hello", "s1"));
+                // The driver looked for out/1 after READY and found nothing: it is idle, as before a RESULT.
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                while (slow.absentReplies() == 0 && System.nanoTime() < deadline) Thread.sleep(5);
+                assertThat(slow.absentReplies()).isEqualTo(1);
+                guest.write(out + "/1", "RESULT t1 hello, slow").join();
+                assertThat(nextGuestMessage()).isEqualTo(new GuestMessage.Result("t1", "hello, slow"));
+                assertThat(slow.stalled()).as("the reply came after the timeout").isTrue();
+                guest.write(out + "/2", "PONG p2").join();
+                assertThat(nextGuestMessage()).as("and the counter moved on once").isEqualTo(new GuestMessage.Pong("p2"));
+            }
+            driver.close();
+        }
+    }
+
+    @Test
     void consoleLinesAreEventsAndCommandsGoToTheConsole() throws Exception {
         int domid = domid(driver.create(spec("f1")).join());
         driver.unpause("f1").join();
