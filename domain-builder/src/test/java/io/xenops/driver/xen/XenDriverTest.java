@@ -299,6 +299,54 @@ class XenDriverTest {
     }
 
     @Test
+    void aCrashSeenBeforeItsPanicLineWaitsForTheLine() throws Exception {
+        int domid = domid(driver.create(spec("h2")).join());
+        driver.unpause("h2").join();
+        // @releaseDomain first, the PANIC line a moment later: the order the pty and XenStore raced to on C xenstored.
+        fakeXen.shutdown(domid, XenDomainInfo.ShutdownReason.CRASH);
+        server.releaseDomain(domid);
+        Thread.sleep(300);
+        consoles.tty(domid).guestPrints("PANIC stack overflow");
+        DomainEvent.Exited exited = next(DomainEvent.Exited.class);
+        assertThat(exited.reason()).isEqualTo(DomainEvent.ExitReason.CRASHED);
+        assertThat(exited.detail()).isEqualTo("PANIC stack overflow");
+        awaitGone("h2", domid);
+    }
+
+    @Test
+    void aCrashWhosePanicLineIsOnlyInXenconsoledsLogTakesItFromThere() throws Exception {
+        driver.close();
+        driver = newDriver(config.withCrashDetailWait(java.time.Duration.ofSeconds(30)));
+        // A log left by an earlier domain of the same name: xenconsoled appends to it, and its PANIC is not ours.
+        Path log = Files.writeString(tmp.resolve("console/guest-xenops-h3.log"), "PANIC from an earlier life\n");
+        int domid = domid(driver.create(spec("h3")).join());
+        driver.unpause("h3").join();
+        Files.writeString(log, "xenops-rt 0.1.0: crash on xen-pvh\nPANIC divide by zero\n", java.nio.file.StandardOpenOption.APPEND);
+        fakeXen.shutdown(domid, XenDomainInfo.ShutdownReason.CRASH);
+        long t0 = System.nanoTime();
+        server.releaseDomain(domid);
+        DomainEvent.Exited exited = next(DomainEvent.Exited.class);
+        assertThat(exited.detail()).isEqualTo("PANIC divide by zero");
+        assertThat(System.nanoTime() - t0).as("found in the log without waiting for the pty").isLessThan(TimeUnit.SECONDS.toNanos(5));
+        awaitGone("h3", domid);
+    }
+
+    @Test
+    void aCrashWithoutPanicLineHasXensReasonAfterABoundedWait() throws Exception {
+        driver.close();
+        driver = newDriver(config.withCrashDetailWait(java.time.Duration.ofMillis(300)));
+        Files.writeString(tmp.resolve("console/guest-xenops-h4.log"), "PANIC from an earlier life\n");
+        int domid = domid(driver.create(spec("h4")).join());
+        driver.unpause("h4").join();
+        fakeXen.shutdown(domid, XenDomainInfo.ShutdownReason.CRASH);
+        server.releaseDomain(domid);
+        DomainEvent.Exited exited = next(DomainEvent.Exited.class);
+        assertThat(exited.reason()).isEqualTo(DomainEvent.ExitReason.CRASHED);
+        assertThat(exited.detail()).isEqualTo("Xen: domain shut down with reason crash");
+        awaitGone("h4", domid);
+    }
+
+    @Test
     void poweroffAfterExitIsAShutdownWithTheCode() throws Exception {
         int domid = domid(driver.create(spec("i1")).join());
         driver.unpause("i1").join();
