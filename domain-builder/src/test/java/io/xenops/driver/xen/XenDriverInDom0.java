@@ -157,6 +157,9 @@ public class XenDriverInDom0 {
         sb.append("--- driver's console of ").append(id).append(":\n").append(d.console(id)).append('\n');
         domid.ifPresent(dom -> {
             sb.append(shell("xenstore-ls -p /local/domain/" + dom + "/xenops"));
+            // Which of the guest's ports is which, for the 'e' dump below.
+            sb.append(shell("echo store $(xenstore-read /local/domain/" + dom + "/store/port) console $(xenstore-read /local/domain/"
+                    + dom + "/console/port)"));
             try (XenHypercalls xen = new XenHypercalls(PrivcmdTransport.openDefault(), new DomctlCodec(DomctlCodec.INTERFACE_VERSION_4_17))) {
                 XenDomainInfo a = xen.domainInfo(dom).orElseThrow();
                 Thread.sleep(1000);
