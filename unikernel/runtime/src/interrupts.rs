@@ -104,7 +104,10 @@ const EXCEPTION_NAMES: [&str; 32] = [
 extern "C" fn xenops_interrupt(frame: &mut TrapFrame) {
     // The UART and spurious vectors have stubs of their own that never get here.
     match frame.vector as u8 {
-        XEN_UPCALL_VECTOR => crate::xen::events::upcall(),
+        XEN_UPCALL_VECTOR => {
+            frame.rip = crate::cpu::skip_idle_halt(frame.rip);
+            crate::xen::events::upcall()
+        }
         v if v < 32 => {
             let mut line = Line::new();
             line.str("cpu exception ")

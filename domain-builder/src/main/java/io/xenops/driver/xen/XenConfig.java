@@ -18,10 +18,12 @@ import java.util.Objects;
  * @param createTimeout   bound on {@code xl create -p} plus the console appearing
  * @param destroyTimeout  bound on {@code xl destroy}
  * @param consoleTailBytes per-domain console ring behind {@code console(id)}
+ * @param crashDetailWait  how long a crash seen through {@code @releaseDomain} waits for the guest's PANIC line
+ *                         to come through the console before Xen's reason stands in for it
  */
 public record XenConfig(Path stateDir, Path xl, Path xenstoreSocket, Path privcmd, Path hypercallDevice,
                         Path consoleLogDir, DomainType type, GuestChannel channel, Duration createTimeout,
-                        Duration destroyTimeout, int consoleTailBytes) {
+                        Duration destroyTimeout, int consoleTailBytes, Duration crashDetailWait) {
 
     /** PVH needs hardware virtualisation (HAP); PV runs anywhere Xen does. */
     public enum DomainType { PVH, PV, PVH_THEN_PV }
@@ -57,6 +59,7 @@ public record XenConfig(Path stateDir, Path xl, Path xenstoreSocket, Path privcm
         Objects.requireNonNull(channel, "channel");
         Objects.requireNonNull(createTimeout, "createTimeout");
         Objects.requireNonNull(destroyTimeout, "destroyTimeout");
+        Objects.requireNonNull(crashDetailWait, "crashDetailWait");
         if (consoleTailBytes < 1024) throw new IllegalArgumentException("consoleTailBytes must be at least 1024");
     }
 
@@ -64,26 +67,31 @@ public record XenConfig(Path stateDir, Path xl, Path xenstoreSocket, Path privcm
     public static XenConfig defaults(Path stateDir) {
         return new XenConfig(stateDir, Path.of("xl"), Path.of("/run/xenstored/socket"), Path.of("/dev/xen/privcmd"),
                 Path.of("/dev/xen/hypercall"), Path.of("/var/log/xen/console"), DomainType.PVH_THEN_PV,
-                GuestChannel.XENSTORE, Duration.ofSeconds(30), Duration.ofSeconds(30), 64 * 1024);
+                GuestChannel.XENSTORE, Duration.ofSeconds(30), Duration.ofSeconds(30), 64 * 1024, Duration.ofSeconds(2));
     }
 
     public XenConfig withType(DomainType t) {
         return new XenConfig(stateDir, xl, xenstoreSocket, privcmd, hypercallDevice, consoleLogDir, t, channel,
-                createTimeout, destroyTimeout, consoleTailBytes);
+                createTimeout, destroyTimeout, consoleTailBytes, crashDetailWait);
     }
 
     public XenConfig withChannel(GuestChannel c) {
         return new XenConfig(stateDir, xl, xenstoreSocket, privcmd, hypercallDevice, consoleLogDir, type, c,
-                createTimeout, destroyTimeout, consoleTailBytes);
+                createTimeout, destroyTimeout, consoleTailBytes, crashDetailWait);
     }
 
     public XenConfig withConsoleLogDir(Path dir) {
         return new XenConfig(stateDir, xl, xenstoreSocket, privcmd, hypercallDevice, dir, type, channel,
-                createTimeout, destroyTimeout, consoleTailBytes);
+                createTimeout, destroyTimeout, consoleTailBytes, crashDetailWait);
     }
 
     public XenConfig withCreateTimeout(Duration d) {
         return new XenConfig(stateDir, xl, xenstoreSocket, privcmd, hypercallDevice, consoleLogDir, type, channel,
-                d, destroyTimeout, consoleTailBytes);
+                d, destroyTimeout, consoleTailBytes, crashDetailWait);
+    }
+
+    public XenConfig withCrashDetailWait(Duration d) {
+        return new XenConfig(stateDir, xl, xenstoreSocket, privcmd, hypercallDevice, consoleLogDir, type, channel,
+                createTimeout, destroyTimeout, consoleTailBytes, d);
     }
 }

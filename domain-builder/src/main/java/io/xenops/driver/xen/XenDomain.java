@@ -27,6 +27,13 @@ final class XenDomain {
     final AtomicInteger nextIn;
     final AtomicBoolean ending = new AtomicBoolean();
     final CompletableFuture<Void> gone = new CompletableFuture<>();
+    /**
+     * The guest's first PANIC line, or null once the console reader has stopped without one. A crash's
+     * {@code @releaseDomain} comes through XenStore and can overtake the line on xenconsoled's pty.
+     */
+    final CompletableFuture<String> panicOrConsoleEnd = new CompletableFuture<>();
+    /** Where this domain's part of xenconsoled's log starts: a log left by an earlier domain of the name is not its. */
+    final long consoleLogStart;
 
     volatile DomainState state;
     volatile ConsoleConnector.Link console;
@@ -37,7 +44,7 @@ final class XenDomain {
     int nextOut;
 
     XenDomain(XenDomainRecord record, DomainState state, int tailBytes, ExecutorService writer,
-              XenConfig.GuestChannel channel, int nextIn, int nextOut) {
+              XenConfig.GuestChannel channel, int nextIn, int nextOut, long consoleLogStart) {
         this.id = record.id();
         this.record = record;
         this.domid = record.domid();
@@ -48,6 +55,7 @@ final class XenDomain {
         this.channel = channel;
         this.nextIn = new AtomicInteger(nextIn);
         this.nextOut = nextOut;
+        this.consoleLogStart = consoleLogStart;
     }
 
     String inDir() { return path + "/xenops/in"; }

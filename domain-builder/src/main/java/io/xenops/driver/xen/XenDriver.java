@@ -17,10 +17,13 @@ import io.xenops.hypercall.XenDomainInfo;
 import io.xenops.hypercall.XenHypercalls;
 import io.xenops.xenstore.client.Watch;
 import io.xenops.xenstore.client.XenStoreClient;
+import io.xenops.xenstore.error.ConnectionClosedException;
 import io.xenops.xenstore.wire.Permissions;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -34,7 +37,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 
 /**
@@ -46,6 +52,9 @@ import java.util.regex.Pattern;
 public final class XenDriver implements Driver {
     private static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
     private static final int EXITED_TAILS = 32;
+    private static final System.Logger LOG = System.getLogger(XenDriver.class.getName());
+    private static final long DRAIN_RETRY_FIRST_MS = 50;
+    private static final long DRAIN_RETRY_MAX_MS = 2_000;
 
     private final XenConfig config;
     private final XenHypercalls xen;
@@ -216,8 +225,11 @@ public final class XenDriver implements Driver {
             nextIn = nextIndex(b.exists(base + "/in") ? b.directory(base + "/in") : List.of());
             nextOut = nextIndex(b.exists(base + "/out") ? b.directory(base + "/out") : List.of());
         }
+        // An adopted domain's log is all its own; a fresh one may find a stale log of its name that xenconsoled appends to.
+        long logStart = fresh ? consoleLogSize(record.name()) : 0;
         XenDomain d = new XenDomain(record, state, config.consoleTailBytes(),
-                Executors.newSingleThreadExecutor(Thread.ofVirtual().name("xen-send-" + record.id()).factory()), channel, nextIn, nextOut);
+                Executors.newSingleThreadExecutor(Thread.ofVirtual().name("xen-send-" + record.id()).factory()), channel, nextIn, nextOut,
+                logStart);
         try {
             d.outWatch = xs.watch(d.outDir(), ev -> drainOut(d)).join();
             // xenconsoled publishes the pty once it has seen the domain; wait for it with a watch.
@@ -302,29 +314,58 @@ public final class XenDriver implements Driver {
 
     // ---------------------------------------------------------------- guest messages
 
-    /** Reads every new {@code out/<n>} in order; the watch only says "look", the counter says where. */
+    /**
+     * Reads every new {@code out/<n>} in order; the watch only says "look", the counter says where. A read
+     * that fails or times out is tried again: the line stays at {@code out/<nextOut>}, and the guest, waiting
+     * for its next command, writes nothing that would bring another event, so giving up here would lose it.
+     */
     private void drainOut(XenDomain d) {
-        if (d.ending.get()) return;
         d.outLock.lock();
         try {
-            var b = xs.blocking();
-            while (true) {
-                Optional<String> line = b.readStringIfExists(d.outDir() + "/" + d.nextOut);
+            long backoffMs = DRAIN_RETRY_FIRST_MS;
+            while (!d.ending.get() && !closed) {
+                String path = d.outDir() + "/" + d.nextOut;
+                Optional<String> line;
+                try {
+                    line = xs.blocking().readStringIfExists(path);
+                } catch (ConnectionClosedException e) {
+                    return; // every watch died with the connection; xenstoreClosed() tells the owner
+                } catch (RuntimeException e) {
+                    if (d.ending.get() || closed) return;
+                    LOG.log(System.Logger.Level.WARNING, "reading " + path + " of " + d.id + " failed (" + e
+                            + "); reading it again in " + backoffMs + " ms");
+                    if (!backOff(backoffMs)) return;
+                    backoffMs = Math.min(backoffMs * 2, DRAIN_RETRY_MAX_MS);
+                    continue;
+                }
                 if (line.isEmpty()) return;
+                backoffMs = DRAIN_RETRY_FIRST_MS;
                 d.nextOut++;
                 emit(new DomainEvent.GuestSaid(d.id, GuestProtocol.decode(line.get()), System.nanoTime()));
             }
-        } catch (RuntimeException e) {
-            // The connection closed or the domain's nodes went away with it: exit detection reports that.
         } finally {
             d.outLock.unlock();
+        }
+    }
+
+    /** False when interrupted (the driver is closing). */
+    private static boolean backOff(long ms) {
+        try {
+            Thread.sleep(ms);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 
     private void readConsole(XenDomain d) {
         LineAssembler lines = new LineAssembler(line -> {
             GuestMessage m = GuestProtocol.decode(line);
-            if (line.startsWith("PANIC")) d.panicLine = line;
+            if (line.startsWith("PANIC") && d.panicLine == null) {
+                d.panicLine = line;
+                d.panicOrConsoleEnd.complete(line);
+            }
             // A XenStore-channel guest answers in out/ only, so a protocol line on its console is not an
             // answer (an app's output that looks like one): it stays in the log, and no answer is seen twice.
             if (d.channel == XenConfig.GuestChannel.XENSTORE && !(m instanceof GuestMessage.Other)) return;
@@ -340,6 +381,8 @@ public final class XenDriver implements Driver {
             }
         } catch (IOException e) {
             // EIO when xenconsoled drops the pty (domain gone) or our close(): the end is reported elsewhere.
+        } finally {
+            d.panicOrConsoleEnd.complete(null);
         }
     }
 
@@ -365,6 +408,7 @@ public final class XenDriver implements Driver {
             }
             DomainEvent.ExitReason reason;
             String detail;
+            XenDomainInfo.ShutdownReason crash = null;
             if (info.isEmpty() || !info.get().uuid().equals(d.record.uuid()) || info.get().dying()) {
                 reason = DomainEvent.ExitReason.KILLED;
                 detail = "domain " + d.domid + " destroyed outside xenopsd";
@@ -375,7 +419,8 @@ public final class XenDriver implements Driver {
                     detail = d.panicLine;
                 } else if (why == XenDomainInfo.ShutdownReason.CRASH || why == XenDomainInfo.ShutdownReason.WATCHDOG) {
                     reason = DomainEvent.ExitReason.CRASHED;
-                    detail = "Xen: domain shut down with reason " + why.name().toLowerCase();
+                    detail = null; // the PANIC line may still be on its way: settled on the build thread
+                    crash = why;
                 } else {
                     reason = DomainEvent.ExitReason.SHUTDOWN;
                     detail = d.exitRequested != null ? "guest exited with code " + d.exitRequested
@@ -386,11 +431,69 @@ public final class XenDriver implements Driver {
             }
             if (!d.ending.compareAndSet(false, true)) continue;
             DomainEvent.ExitReason r = reason;
-            String det = detail;
+            String known = detail;
+            XenDomainInfo.ShutdownReason crashed = crash;
             builder.execute(() -> {
+                // Before teardown, which closes the pty and deletes the log the line would be found in.
+                String det = known != null ? known : crashDetail(d, crashed);
                 teardown(d);
                 emit(new DomainEvent.Exited(d.id, r, det, seenAt));
             });
+        }
+    }
+
+    /**
+     * The guest's PANIC line for a domain Xen says crashed, or Xen's reason when the guest printed none.
+     * The runtime flushes its console ring before it shuts down, so xenconsoled has the line by then and
+     * logs it before it writes it to the pty; the pty reader may still be behind. Waits (bounded) for the
+     * reader to see the line or the console to end, without polling: the reader completes a future.
+     */
+    private String crashDetail(XenDomain d, XenDomainInfo.ShutdownReason why) {
+        String line = d.panicLine;
+        if (line == null) line = panicInConsoleLog(d).orElse(null);
+        if (line == null) {
+            try {
+                line = d.panicOrConsoleEnd.get(config.crashDetailWait().toNanos(), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException | ExecutionException e) {
+                // no line on the pty in time: the log may have it by now
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (line == null) line = panicInConsoleLog(d).orElse(null);
+        return line != null ? line : "Xen: domain shut down with reason " + why.name().toLowerCase();
+    }
+
+    /** The last complete PANIC line of this domain's part of xenconsoled's log, if any. */
+    private Optional<String> panicInConsoleLog(XenDomain d) {
+        Path log = config.consoleLogDir().resolve("guest-" + d.record.name() + ".log");
+        try (FileChannel ch = FileChannel.open(log)) {
+            long start = Math.max(d.consoleLogStart, ch.size() - config.consoleTailBytes());
+            ByteBuffer buf = ByteBuffer.allocate((int) Math.max(0, ch.size() - start));
+            while (buf.hasRemaining() && ch.read(buf, start + buf.position()) > 0) {
+                // read on until the tail is in
+            }
+            String text = new String(buf.array(), 0, buf.position(), StandardCharsets.ISO_8859_1);
+            String found = null;
+            int end;
+            for (int from = 0; (end = text.indexOf('\n', from)) >= 0; from = end + 1) {
+                String l = text.substring(from, end);
+                if (l.endsWith("\r")) l = l.substring(0, l.length() - 1);
+                // xenconsoled --timestamp=guest puts "[date] " before each line
+                if (l.startsWith("[") && l.indexOf("] ") > 0) l = l.substring(l.indexOf("] ") + 2);
+                if (l.startsWith("PANIC")) found = l.length() > GuestProtocol.MAX_LINE ? l.substring(0, GuestProtocol.MAX_LINE) : l;
+            }
+            return Optional.ofNullable(found);
+        } catch (IOException e) {
+            return Optional.empty(); // no log (xenconsoled without --log=guest) or it went away
+        }
+    }
+
+    private long consoleLogSize(String name) {
+        try {
+            return Files.size(config.consoleLogDir().resolve("guest-" + name + ".log"));
+        } catch (IOException e) {
+            return 0;
         }
     }
 

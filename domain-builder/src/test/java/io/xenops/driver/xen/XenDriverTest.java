@@ -163,6 +163,35 @@ class XenDriverTest {
     }
 
     @Test
+    void aGuestLineWhoseReadTimesOutIsReadAgainNotLost() throws Exception {
+        driver.close();
+        // The reply to the read of out/1 comes only after the blocking call has given up on it. The guest then
+        // waits for its next command and writes nothing, so no later event would bring the line back.
+        StallingTransport slow = new StallingTransport(server.connect(), p -> p.endsWith("/xenops/out/1"), java.time.Duration.ofSeconds(1));
+        try (XenStoreClient xs = XenStoreClient.open(slow,
+                io.xenops.xenstore.client.ClientOptions.defaults().withBlockingTimeout(java.time.Duration.ofMillis(200)))) {
+            driver = new XenDriver(config.withChannel(XenConfig.GuestChannel.XENSTORE), new XenHypercalls(fakeXen, FakeXen.CODEC), xs, xl, consoles);
+            driver.setListener(events::add);
+            int domid = domid(driver.create(spec("s1")).join());
+            try (XenStoreClient guest = XenStoreClient.open(server.connectAsDomain(domid))) {
+                String out = "/local/domain/" + domid + "/xenops/out";
+                guest.write(out + "/0", "READY hello s1").join();
+                assertThat(nextGuestMessage()).isEqualTo(new GuestMessage.Ready("hello", "s1"));
+                // The driver looked for out/1 after READY and found nothing: it is idle, as before a RESULT.
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                while (slow.absentReplies() == 0 && System.nanoTime() < deadline) Thread.sleep(5);
+                assertThat(slow.absentReplies()).isEqualTo(1);
+                guest.write(out + "/1", "RESULT t1 hello, slow").join();
+                assertThat(nextGuestMessage()).isEqualTo(new GuestMessage.Result("t1", "hello, slow"));
+                assertThat(slow.stalled()).as("the reply came after the timeout").isTrue();
+                guest.write(out + "/2", "PONG p2").join();
+                assertThat(nextGuestMessage()).as("and the counter moved on once").isEqualTo(new GuestMessage.Pong("p2"));
+            }
+            driver.close();
+        }
+    }
+
+    @Test
     void consoleLinesAreEventsAndCommandsGoToTheConsole() throws Exception {
         int domid = domid(driver.create(spec("f1")).join());
         driver.unpause("f1").join();
@@ -267,6 +296,54 @@ class XenDriverTest {
         assertThat(exited.detail()).isEqualTo("PANIC page fault at 0x0");
         awaitGone("h1", domid);
         assertThat(driver.console("h1")).as("the tail outlives the domain").contains("PANIC");
+    }
+
+    @Test
+    void aCrashSeenBeforeItsPanicLineWaitsForTheLine() throws Exception {
+        int domid = domid(driver.create(spec("h2")).join());
+        driver.unpause("h2").join();
+        // @releaseDomain first, the PANIC line a moment later: the order the pty and XenStore raced to on C xenstored.
+        fakeXen.shutdown(domid, XenDomainInfo.ShutdownReason.CRASH);
+        server.releaseDomain(domid);
+        Thread.sleep(300);
+        consoles.tty(domid).guestPrints("PANIC stack overflow");
+        DomainEvent.Exited exited = next(DomainEvent.Exited.class);
+        assertThat(exited.reason()).isEqualTo(DomainEvent.ExitReason.CRASHED);
+        assertThat(exited.detail()).isEqualTo("PANIC stack overflow");
+        awaitGone("h2", domid);
+    }
+
+    @Test
+    void aCrashWhosePanicLineIsOnlyInXenconsoledsLogTakesItFromThere() throws Exception {
+        driver.close();
+        driver = newDriver(config.withCrashDetailWait(java.time.Duration.ofSeconds(30)));
+        // A log left by an earlier domain of the same name: xenconsoled appends to it, and its PANIC is not ours.
+        Path log = Files.writeString(tmp.resolve("console/guest-xenops-h3.log"), "PANIC from an earlier life\n");
+        int domid = domid(driver.create(spec("h3")).join());
+        driver.unpause("h3").join();
+        Files.writeString(log, "xenops-rt 0.1.0: crash on xen-pvh\nPANIC divide by zero\n", java.nio.file.StandardOpenOption.APPEND);
+        fakeXen.shutdown(domid, XenDomainInfo.ShutdownReason.CRASH);
+        long t0 = System.nanoTime();
+        server.releaseDomain(domid);
+        DomainEvent.Exited exited = next(DomainEvent.Exited.class);
+        assertThat(exited.detail()).isEqualTo("PANIC divide by zero");
+        assertThat(System.nanoTime() - t0).as("found in the log without waiting for the pty").isLessThan(TimeUnit.SECONDS.toNanos(5));
+        awaitGone("h3", domid);
+    }
+
+    @Test
+    void aCrashWithoutPanicLineHasXensReasonAfterABoundedWait() throws Exception {
+        driver.close();
+        driver = newDriver(config.withCrashDetailWait(java.time.Duration.ofMillis(300)));
+        Files.writeString(tmp.resolve("console/guest-xenops-h4.log"), "PANIC from an earlier life\n");
+        int domid = domid(driver.create(spec("h4")).join());
+        driver.unpause("h4").join();
+        fakeXen.shutdown(domid, XenDomainInfo.ShutdownReason.CRASH);
+        server.releaseDomain(domid);
+        DomainEvent.Exited exited = next(DomainEvent.Exited.class);
+        assertThat(exited.reason()).isEqualTo(DomainEvent.ExitReason.CRASHED);
+        assertThat(exited.detail()).isEqualTo("Xen: domain shut down with reason crash");
+        awaitGone("h4", domid);
     }
 
     @Test

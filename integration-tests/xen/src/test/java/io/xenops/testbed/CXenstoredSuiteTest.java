@@ -25,7 +25,8 @@ class CXenstoredSuiteTest {
     }
 
     /**
-     * The XenStore wire checks, and the Xen driver's XenStore channel and exit detection on this xenstored:
+     * The XenStore wire checks, and the Xen driver's XenStore channel (with the stress test that hunts a lost
+     * wakeup: the guest once missed its first ARGS here) and exit detection on this xenstored:
      * its watches and {@code @releaseDomain} are the daemon's own work, a separate implementation from
      * oxenstored. The rest of {@link XenDriverInDom0} (PV, the console channel) does not depend on the
      * xenstored and runs in {@link NestedXenSuiteTest}.
@@ -35,11 +36,10 @@ class CXenstoredSuiteTest {
         List<Class<?>> classes = new ArrayList<>(InDom0Classes.XENSTORE);
         classes.add(XenDriverInDom0.class);
         String suite = XenDriverInDom0.class.getName();
-        // Not xenStoreChannelIsTheDefaultOnPvhWithArgsPauseAdoptDestroy: on C xenstored the guest once missed
-        // its ARGS (no RESULT within 180 s, READY and EXIT over XenStore fine), an open bug in the runtime's
-        // watch handling (docs/xen-driver.md, "Not done"). It runs, and has passed every time, on oxenstored.
         return XenDriverSuite.properties(dom0).withTimeout(Duration.ofMinutes(25)).dynamicTests(classes, List.of(
                 suite + "#hypercallsReachXen417",
+                suite + "#xenStoreChannelIsTheDefaultOnPvhWithArgsPauseAdoptDestroy",
+                suite + "#xenStoreChannelStressNoCommandIsMissed",
                 suite + "#exitAndCrashAreSeenThroughReleaseDomain"));
     }
 
