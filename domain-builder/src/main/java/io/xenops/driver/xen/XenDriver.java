@@ -466,32 +466,34 @@ public final class XenDriver implements Driver {
 
     /** The last complete PANIC line of this domain's part of xenconsoled's log, if any. */
     private Optional<String> panicInConsoleLog(XenDomain d) {
-        Path log = config.consoleLogDir().resolve("guest-" + d.record.name() + ".log");
-        try (FileChannel ch = FileChannel.open(log)) {
+        try (FileChannel ch = FileChannel.open(consoleLog(d.record.name()))) {
             long start = Math.max(d.consoleLogStart, ch.size() - config.consoleTailBytes());
             ByteBuffer buf = ByteBuffer.allocate((int) Math.max(0, ch.size() - start));
             while (buf.hasRemaining() && ch.read(buf, start + buf.position()) > 0) {
                 // read on until the tail is in
             }
-            String text = new String(buf.array(), 0, buf.position(), StandardCharsets.ISO_8859_1);
-            String found = null;
-            int end;
-            for (int from = 0; (end = text.indexOf('\n', from)) >= 0; from = end + 1) {
-                String l = text.substring(from, end);
-                if (l.endsWith("\r")) l = l.substring(0, l.length() - 1);
-                // xenconsoled --timestamp=guest puts "[date] " before each line
-                if (l.startsWith("[") && l.indexOf("] ") > 0) l = l.substring(l.indexOf("] ") + 2);
-                if (l.startsWith("PANIC")) found = l.length() > GuestProtocol.MAX_LINE ? l.substring(0, GuestProtocol.MAX_LINE) : l;
-            }
-            return Optional.ofNullable(found);
+            String[] found = new String[1];
+            // The same splitting as the pty's (bounded lines, CR dropped); xenconsoled --timestamp=guest puts
+            // "[date] " before each line.
+            new LineAssembler(l -> {
+                int stamp = l.startsWith("[") ? l.indexOf("] ") : -1;
+                String text = stamp > 0 ? l.substring(stamp + 2) : l;
+                if (text.startsWith("PANIC")) found[0] = text;
+            }).feed(buf.array(), 0, buf.position());
+            return Optional.ofNullable(found[0]);
         } catch (IOException e) {
             return Optional.empty(); // no log (xenconsoled without --log=guest) or it went away
         }
     }
 
+    /** xenconsoled's log of the domain named {@code name} ({@code --log=guest}). */
+    private Path consoleLog(String name) {
+        return config.consoleLogDir().resolve("guest-" + name + ".log");
+    }
+
     private long consoleLogSize(String name) {
         try {
-            return Files.size(config.consoleLogDir().resolve("guest-" + name + ".log"));
+            return Files.size(consoleLog(name));
         } catch (IOException e) {
             return 0;
         }
@@ -565,7 +567,7 @@ public final class XenDriver implements Driver {
 
     private void deleteConsoleLog(String name) {
         try {
-            Files.deleteIfExists(config.consoleLogDir().resolve("guest-" + name + ".log"));
+            Files.deleteIfExists(consoleLog(name));
         } catch (IOException e) {
             // xenconsoled's directory is not ours to fail on
         }
