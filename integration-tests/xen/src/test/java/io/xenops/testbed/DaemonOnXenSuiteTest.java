@@ -4,14 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.xenops.testbed.dom0.XenopsdInDom0;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicNode;
-import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -35,26 +31,8 @@ class DaemonOnXenSuiteTest {
     @TestFactory
     @Order(1)
     Stream<DynamicNode> daemonInDom0(Dom0Suite dom0) throws IOException {
-        String load0 = Files.readString(Path.of("/proc/loadavg")).strip();
-        int job = dom0.xen().nextJobNumber();
-        List<DynamicNode> nodes = dom0.dynamicTests(XenopsdInDom0.class).toList();
-        String load1 = Files.readString(Path.of("/proc/loadavg")).strip();
-        Path table = dom0.xen().jobDir(job).resolve("xen-bench.md");
-        Path out = Path.of(System.getProperty("xenops.testbed.work", "target/xen-testbed")).resolveSibling("xen-bench.md");
-        if (Files.exists(table)) {
-            String text = "Host /proc/loadavg " + load0 + " before, " + load1 + " after (the host runs QEMU TCG for the whole"
-                    + " nested Xen).\n" + Files.readString(table);
-            Files.writeString(out, text);
-            System.out.println(text);
-        }
-        return Stream.concat(nodes.stream(), Stream.of(DynamicTest.dynamicTest("the benchmark table was written", () -> {
-            assertThat(table).as("xen-bench.md in dom0's job directory").exists();
-            try {
-                assertThat(Files.readString(table)).contains("API → running").contains("xl unpause");
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        })));
+        return XenBenchTable.runAndCopy(dom0, XenopsdInDom0.class, "xen-bench.md", "the benchmark table was written",
+                List.of("API → running", "xl unpause"));
     }
 
     /** After the suites stopped their daemons: only dom0 in xl, and no xenopsd process. */
