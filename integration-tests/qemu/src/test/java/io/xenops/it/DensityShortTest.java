@@ -25,6 +25,8 @@ import org.junit.jupiter.api.Timeout;
 class DensityShortTest {
     private static final List<Integer> STEPS = parse(System.getProperty("xenops.density.steps", "10,50"));
     private static final int SAMPLES = Integer.getInteger("xenops.density.samples", 15);
+    /** No 2-core host builds 1,280 QEMU VMs a second; a host that keeps up with that fails with the rows shown. */
+    private static final double MAX_REFILL_RATE = 1280;
     private Path state;
     private DaemonProcess daemon;
 
@@ -85,7 +87,9 @@ class DensityShortTest {
     @Timeout(value = 10, unit = TimeUnit.MINUTES)
     void stormAgainstASmallPoolAnswersEveryRequestOnce() throws Exception {
         int pool = 20, n = 60;
-        DensityBench bench = start("--pool", "hello=0,*=0", "--cold-spawn", "false", "--max-vms", Integer.toString(pool + n + 10));
+        // --max-vms equal to the pool: while the storm's VMs live, no refill can start, so exactly `pool` are warm
+        // however fast this host builds (a fast host could otherwise refill a few mid-storm and make it 21 warm).
+        DensityBench bench = start("--pool", "hello=0,*=0", "--cold-spawn", "false", "--max-vms", Integer.toString(pool));
         DensityBench.StormRow r = bench.storm(pool, n, 100);
         assertThat(r.warm()).isEqualTo(pool);
         assertThat(r.unavailable()).isEqualTo(n - pool);
@@ -97,7 +101,14 @@ class DensityShortTest {
     @Timeout(value = 10, unit = TimeUnit.MINUTES)
     void refillUnderSustainedLoadLosesNothing() throws Exception {
         DensityBench bench = start("--pool", "hello=0,*=0", "--cold-spawn", "false", "--max-vms", "200");
-        List<DensityBench.RefillRow> rows = bench.refill(10, List.of(2.0, 20.0), 5);
+        List<DensityBench.RefillRow> rows = new ArrayList<>(bench.refill(10, List.of(2.0, 20.0), 5));
+        // The offered rate goes up until the pool runs dry. How fast a host builds decides where: a loaded 2-core
+        // machine ran dry at 20/s, a quiet one with KVM kept up with 20/s (CI, 2026-11-27). A cap keeps it bounded.
+        double rate = rows.getLast().offeredPerSecond();
+        while (rows.getLast().unavailable() == 0 && rate < MAX_REFILL_RATE) {
+            rate *= 4;
+            rows.addAll(bench.refill(10, List.of(rate), 5));
+        }
         for (DensityBench.RefillRow r : rows) {
             assertThat(r.warm() + r.unavailable()).as("every spawn answered warm or 503 at %.0f/s", r.offeredPerSecond())
                     .isEqualTo(r.offered());
@@ -105,9 +116,9 @@ class DensityShortTest {
         // The refill made progress while it was drained. Not per rate: at 20/s on a loaded 2-core host no build
         // finished within the 5 s window (seen: 0 built, 88 of 100 answered 503).
         assertThat(rows.stream().mapToInt(DensityBench.RefillRow::built).sum()).as("VMs built during the windows").isPositive();
-        // 100 spawns in 5 s against a pool of 10 is beyond what two cores can build: the pool must have run dry
-        // and said so with 503s rather than queueing without bound.
-        assertThat(rows.getLast().unavailable()).isPositive();
+        // Past the rate the host can build at, the pool must run dry and say so with 503s rather than queue
+        // without bound.
+        assertThat(rows.getLast().unavailable()).as("503s at %.0f/s, the highest rate offered (rows: %s)", rate, rows).isPositive();
         daemon.json("PUT", "/v1/pools/hello", "{\"target\":0}", 200);
         DaemonProcess.eventually(java.time.Duration.ofSeconds(60), () -> Qemus.mentioning(state.toString()).isEmpty());
         assertThat(daemon.json("GET", "/v1/vms", null, 200).get("vms").size()).isZero();
