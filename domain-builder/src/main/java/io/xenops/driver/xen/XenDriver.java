@@ -223,7 +223,12 @@ public final class XenDriver implements Driver {
             channel = XenConfig.GuestChannel.ofNode(b.readStringIfExists(base + "/channel"));
             // After a restart, what is already in out/ was seen (or is stale): continue after it.
             nextIn = nextIndex(b.exists(base + "/in") ? b.directory(base + "/in") : List.of());
-            nextOut = nextIndex(b.exists(base + "/out") ? b.directory(base + "/out") : List.of());
+            List<String> out = b.exists(base + "/out") ? b.directory(base + "/out") : List.of();
+            nextOut = nextIndex(out);
+            // Lines a crash left behind before their removal: read already (or stale), only quota now.
+            for (String n : out) {
+                if (!n.equals(Integer.toString(nextOut - 1))) b.rm(base + "/out/" + n);
+            }
         }
         // An adopted domain's log is all its own; a fresh one may find a stale log of its name that xenconsoled appends to.
         long logStart = fresh ? consoleLogSize(record.name()) : 0;
@@ -340,12 +345,29 @@ public final class XenDriver implements Driver {
                 }
                 if (line.isEmpty()) return;
                 backoffMs = DRAIN_RETRY_FIRST_MS;
-                d.nextOut++;
+                int read = d.nextOut++;
                 emit(new DomainEvent.GuestSaid(d.id, GuestProtocol.decode(line.get()), System.nanoTime()));
+                if (read > 0) removeConsumed(d, read - 1);
             }
         } finally {
             d.outLock.unlock();
         }
+    }
+
+    /**
+     * Removes a line already read. The guest owns {@code out/}, and xenstored caps what a guest may own
+     * (C xenstored refused {@code out/531}: the children's names fill its 2048-byte node record), so lines
+     * left in place would end the channel after some hundreds of answers. The newest line stays: after a
+     * restart it tells the daemon where the guest's counter is ({@link #nextIndex}). Not waited for: a
+     * failed removal costs one node of quota, not an answer.
+     */
+    private void removeConsumed(XenDomain d, int index) {
+        String path = d.outDir() + "/" + index;
+        xs.rm(path).whenComplete((v, err) -> {
+            if (err != null && !d.ending.get() && !closed) {
+                LOG.log(System.Logger.Level.WARNING, "removing " + path + " of " + d.id + " failed: " + err);
+            }
+        });
     }
 
     /** False when interrupted (the driver is closing). */

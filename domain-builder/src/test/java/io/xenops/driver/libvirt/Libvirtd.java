@@ -166,7 +166,11 @@ public final class Libvirtd implements AutoCloseable {
                 if (!f.chars().allMatch(Character::isDigit)) continue;
                 try {
                     String cmd = new String(Files.readAllBytes(p.resolve("cmdline")), StandardCharsets.UTF_8);
-                    if (cmd.startsWith("/usr/bin/qemu-system") && cmd.contains("guest=" + domainPrefix)) out.add(Long.parseLong(f));
+                    // libvirtd finds QEMU on its PATH: /usr/bin/qemu-system-x86_64, or /bin/... where /bin comes first.
+                    String exe = cmd.split("\0", 2)[0];
+                    if (exe.substring(exe.lastIndexOf('/') + 1).startsWith("qemu-system") && cmd.contains("guest=" + domainPrefix)) {
+                        out.add(Long.parseLong(f));
+                    }
                 } catch (IOException ignored) {
                     // exited meanwhile
                 }

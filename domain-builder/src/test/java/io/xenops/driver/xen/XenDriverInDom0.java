@@ -358,6 +358,48 @@ public class XenDriverInDom0 {
         }
     }
 
+    /**
+     * One boot answers more lines than xenstored lets a guest own: C xenstored refused {@code out/531} when
+     * read lines stayed in place. The driver removes each line once the next one is read, so {@code out/}
+     * ends with the newest line alone, and every answer arrives, in order.
+     */
+    @Test
+    void xenStoreChannelOutlastsTheGuestsNodeQuota() throws Exception {
+        requireXen();
+        Path kernel = kernel();
+        XenDriver driver = open(tmp.resolve("state-quota"));
+        String id = "quota1";
+        int bursts = Integer.getInteger("xenops.quota.bursts", 55);
+        int burst = Integer.getInteger("xenops.quota.burst", 20);
+        try {
+            DomainInfo info = driver.create(new DomainSpec(id, "hello", kernel, 4, 1, "xenops.id=" + id)).get(WAIT_SECONDS, TimeUnit.SECONDS);
+            int domid = Integer.parseInt(info.details().get("domid"));
+            driver.unpause(id).get(10, TimeUnit.SECONDS);
+            await(DomainEvent.GuestSaid.class, e -> e.message() instanceof GuestMessage.Ready, "READY", driver, id);
+            Stress stress = new Stress(driver, id);
+            long t0 = System.nanoTime();
+            for (int i = 0; i < bursts; i++) stress.expect(stress.send(burst, i % 2 == 0));
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            System.out.printf("measure: %d commands over the XenStore channel in %d ms (bursts of %d); loadavg %s%n",
+                    stress.sent, ms, burst, loadAverage());
+            assertThat(stress.sent).isGreaterThan(1000);
+            String out = "/local/domain/" + domid + "/xenops/out";
+            try (XenStoreClient xs = dom0Store()) {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                List<String> left = xs.directory(out).get(10, TimeUnit.SECONDS);
+                while (left.size() > 1 && System.nanoTime() < deadline) {
+                    Thread.sleep(50);
+                    left = xs.directory(out).get(10, TimeUnit.SECONDS);
+                }
+                // READY is out/0, so the last answer is out/<sent>.
+                assertThat(left).as("out/ keeps the newest line alone").containsExactly(Integer.toString(stress.sent));
+            }
+            driver.destroy(id).get(WAIT_SECONDS, TimeUnit.SECONDS);
+        } finally {
+            driver.close();
+        }
+    }
+
     /** Long enough for the slowest answer seen under TCG at load 30 (a few seconds) many times over. */
     private static final long STRESS_ANSWER_SECONDS = 60;
 

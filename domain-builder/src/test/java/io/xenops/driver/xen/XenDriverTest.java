@@ -192,6 +192,49 @@ class XenDriverTest {
     }
 
     @Test
+    void readLinesAreRemovedSoAGuestAnswersPastItsNodeQuota() throws Exception {
+        driver.close();
+        driver = newDriver(config.withChannel(XenConfig.GuestChannel.XENSTORE));
+        int domid = domid(driver.create(spec("u1")).join());
+        String out = "/local/domain/" + domid + "/xenops/out";
+        // The server allows a guest 1000 nodes, as both xenstoreds do; lines left in place would run out first.
+        int lines = 1500;
+        try (XenStoreClient guest = XenStoreClient.open(server.connectAsDomain(domid))) {
+            for (int i = 0; i < lines; i++) {
+                guest.write(out + "/" + i, "PONG t" + i).join();
+                assertThat(nextGuestMessage()).isEqualTo(new GuestMessage.Pong("t" + i));
+            }
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (dom0.directory(out).join().size() > 1 && System.nanoTime() < deadline) Thread.sleep(5);
+        assertThat(dom0.directory(out).join()).as("only the newest line stays").containsExactly(Integer.toString(lines - 1));
+    }
+
+    @Test
+    void anAdoptedDomainContinuesAfterItsNewestLineAndDropsLeftovers() throws Exception {
+        driver.close();
+        driver = newDriver(config.withChannel(XenConfig.GuestChannel.XENSTORE));
+        int domid = domid(driver.create(spec("v1")).join());
+        String out = "/local/domain/" + domid + "/xenops/out";
+        try (XenStoreClient guest = XenStoreClient.open(server.connectAsDomain(domid))) {
+            for (int i = 0; i < 5; i++) {
+                guest.write(out + "/" + i, "PONG t" + i).join();
+                assertThat(nextGuestMessage()).isEqualTo(new GuestMessage.Pong("t" + i));
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (dom0.directory(out).join().size() > 1 && System.nanoTime() < deadline) Thread.sleep(5);
+            driver.close();
+            // A daemon killed between reading a line and removing the one before leaves two behind.
+            guest.write(out + "/3", "PONG t3").join();
+            driver = newDriver(config.withChannel(XenConfig.GuestChannel.XENSTORE));
+            assertThat(driver.adopt().join()).extracting(DomainInfo::id).containsExactly("v1");
+            assertThat(dom0.directory(out).join()).containsExactly("4");
+            guest.write(out + "/5", "PONG t5").join();
+            assertThat(nextGuestMessage()).isEqualTo(new GuestMessage.Pong("t5"));
+        }
+    }
+
+    @Test
     void consoleLinesAreEventsAndCommandsGoToTheConsole() throws Exception {
         int domid = domid(driver.create(spec("f1")).join());
         driver.unpause("f1").join();

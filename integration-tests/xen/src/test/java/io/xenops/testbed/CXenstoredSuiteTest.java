@@ -40,6 +40,7 @@ class CXenstoredSuiteTest {
                 suite + "#hypercallsReachXen417",
                 suite + "#xenStoreChannelIsTheDefaultOnPvhWithArgsPauseAdoptDestroy",
                 suite + "#xenStoreChannelStressNoCommandIsMissed",
+                suite + "#xenStoreChannelOutlastsTheGuestsNodeQuota",
                 suite + "#exitAndCrashAreSeenThroughReleaseDomain"));
     }
 
