@@ -96,7 +96,16 @@ public final class Daemon implements AutoCloseable {
         }
         driver = sel.driver();
         // One event loop is the daemon's control context: all VM and pool state lives on it.
-        vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2).setWorkerPoolSize(4));
+        VertxOptions vo = new VertxOptions().setEventLoopPoolSize(2).setWorkerPoolSize(4);
+        // Diagnosis: -Dxenops.debug.blockedMs=N logs, with its stack, any event-loop task that runs N ms or more.
+        long blockedMs = Long.getLong("xenops.debug.blockedMs", 0);
+        if (blockedMs > 0) {
+            vo.setMaxEventLoopExecuteTime(blockedMs).setMaxEventLoopExecuteTimeUnit(java.util.concurrent.TimeUnit.MILLISECONDS)
+                    .setWarningExceptionTime(blockedMs).setWarningExceptionTimeUnit(java.util.concurrent.TimeUnit.MILLISECONDS)
+                    .setBlockedThreadCheckInterval(Math.max(1, blockedMs / 2))
+                    .setBlockedThreadCheckIntervalUnit(java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+        vertx = Vertx.vertx(vo);
         ctx = vertx.getOrCreateContext();
         ObjectMapper mapper = new ObjectMapper();
         io.vertx.core.json.JsonObject contract = new io.xenops.daemon.api.Contract(Daemon.class.getClassLoader()).forRouter();
@@ -111,7 +120,10 @@ public final class Daemon implements AutoCloseable {
             return Future.failedFuture(e);
         }
         metrics = new Metrics(Metrics.prometheus());
-        ctx.runOnContext(v -> {
+        // The objects are built here, not on the control context: their first construction loads some
+        // thousand classes (350 ms on this host, seconds in a dom0 under TCG), which on the event loop was
+        // a blocked-thread warning at every start. Nothing below touches VM state until start() runs there.
+        {
             Clock clock = Clock.systemUTC();
             EventLog events = new EventLog(10_000, clock);
             webhooks = new WebhookDispatcher(vertx, ctx, WebhookSettings.defaults(), signer, clock,
@@ -125,6 +137,8 @@ public final class Daemon implements AutoCloseable {
                     inUse::contains);
             api = new ApiServer(vertx, service, imageService, events, mapper, config, clock, sel.accel(), tokens,
                     new RateLimiter(System::nanoTime), metrics);
+        }
+        ctx.runOnContext(v -> {
             service.start()
                     .compose(x -> api.start(ctx, contract))
                     .onSuccess(server -> {
