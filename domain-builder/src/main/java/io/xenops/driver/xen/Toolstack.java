@@ -13,4 +13,12 @@ public interface Toolstack {
 
     /** Destroys the named domain; a domain that does not exist is not an error. */
     void destroy(String name) throws IOException;
+
+    /**
+     * Where vCPU 0 of a domain that has stopped but is not yet destroyed was, for a crash's detail.
+     * Empty when the toolstack cannot tell (no tool for it, a PV domain, or the domain is gone).
+     */
+    default java.util.Optional<CpuState> cpuState(int domid) {
+        return java.util.Optional.empty();
+    }
 }

@@ -439,7 +439,9 @@ public final class XenDriver implements Driver {
                 if (d.panicLine != null) {
                     reason = DomainEvent.ExitReason.CRASHED;
                     detail = d.panicLine;
-                } else if (why == XenDomainInfo.ShutdownReason.CRASH || why == XenDomainInfo.ShutdownReason.WATCHDOG) {
+                } else if (why == XenDomainInfo.ShutdownReason.CRASH || why == XenDomainInfo.ShutdownReason.WATCHDOG
+                        || why == XenDomainInfo.ShutdownReason.REBOOT) {
+                    // REBOOT too: the runtime never asks for one, so it is Xen's answer to a triple fault.
                     reason = DomainEvent.ExitReason.CRASHED;
                     detail = null; // the PANIC line may still be on its way: settled on the build thread
                     crash = why;
@@ -483,7 +485,15 @@ public final class XenDriver implements Driver {
             }
         }
         if (line == null) line = panicInConsoleLog(d).orElse(null);
-        return line != null ? line : "Xen: domain shut down with reason " + why.name().toLowerCase();
+        if (line != null) return line;
+        if (why == XenDomainInfo.ShutdownReason.REBOOT) {
+            // A triple fault: the guest could not even report its exception. Where it was is all there is.
+            String where = toolstack.cpuState(d.domid).map(c -> " at " + c.describe()).orElse("");
+            String detail = "Xen: triple fault (domain shut down with reason reboot)" + where;
+            LOG.log(System.Logger.Level.WARNING, d.id + " (domain " + d.domid + "): " + detail);
+            return detail;
+        }
+        return "Xen: domain shut down with reason " + why.name().toLowerCase();
     }
 
     /** The last complete PANIC line of this domain's part of xenconsoled's log, if any. */

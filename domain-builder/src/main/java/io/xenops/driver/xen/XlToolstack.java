@@ -45,6 +45,32 @@ public final class XlToolstack implements Toolstack {
         }
     }
 
+    /**
+     * {@code xen-hvmctx} (Xen's tools, beside xl's helpers) reads a PVH or HVM domain's saved vCPU state.
+     * Only ever run for a domain that has already died, off the request path.
+     */
+    @Override
+    public java.util.Optional<CpuState> cpuState(int domid) {
+        java.util.Optional<Path> tool = hvmctx();
+        if (tool.isEmpty()) return java.util.Optional.empty();
+        try {
+            return CpuState.parseHvmContext(exec(List.of(tool.get().toString(), Integer.toString(domid))));
+        } catch (IOException e) {
+            return java.util.Optional.empty(); // a PV domain, or gone already: the detail says less, nothing fails
+        }
+    }
+
+    private static java.util.Optional<Path> hvmctx() {
+        List<Path> candidates = new ArrayList<>(List.of(Path.of("/usr/libexec/xen/bin/xen-hvmctx"), Path.of("/usr/lib/xen/bin/xen-hvmctx")));
+        // Debian installs Xen's helpers under a versioned directory: /usr/lib/xen-4.17/bin.
+        try (var dirs = java.nio.file.Files.newDirectoryStream(Path.of("/usr/lib"), "xen-*")) {
+            for (Path d : dirs) candidates.add(d.resolve("bin/xen-hvmctx"));
+        } catch (IOException e) {
+            // no /usr/lib: the fixed places only
+        }
+        return candidates.stream().filter(java.nio.file.Files::isExecutable).findFirst();
+    }
+
     /** xl exited non-zero. */
     static final class XlFailed extends IOException {
         private static final long serialVersionUID = 1L;
@@ -56,6 +82,10 @@ public final class XlToolstack implements Toolstack {
         List<String> cmd = new ArrayList<>();
         cmd.add(xl.toString());
         cmd.addAll(List.of(args));
+        return exec(cmd);
+    }
+
+    private String exec(List<String> cmd) throws IOException {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
         String out;
         try {

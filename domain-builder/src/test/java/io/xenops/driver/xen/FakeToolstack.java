@@ -34,6 +34,15 @@ final class FakeToolstack implements Toolstack {
     /** Whether the record existed when each create ran (the record-before-create invariant). */
     final List<Boolean> recordExistedAtCreate = new ArrayList<>();
 
+    /** What {@link #cpuState} answers, by domid (xen-hvmctx on a real host). */
+    final Map<Integer, CpuState> cpuStates = new ConcurrentHashMap<>();
+
+    @Override
+    public java.util.Optional<CpuState> cpuState(int domid) {
+        calls.add("cpu-state " + domid);
+        return java.util.Optional.ofNullable(cpuStates.get(domid));
+    }
+
     FakeToolstack(FakeXen xen, XenStoreServer server, XenStoreClient dom0, FakeConsoles consoles) {
         this.xen = xen;
         this.server = server;

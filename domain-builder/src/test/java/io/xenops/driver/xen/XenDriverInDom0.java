@@ -553,6 +553,20 @@ public class XenDriverInDom0 {
             // xenstored): the driver waits for the line (or finds it in xenconsoled's log) before it classifies.
             assertThat(crashed.detail()).startsWith("PANIC crash app asked to panic");
             assertThat(Path.of("/var/log/xen/console/guest-xenops-" + cid + ".log")).doesNotExist();
+
+            // A triple fault leaves no PANIC: the detail says where the vCPU was (xen-hvmctx, before the
+            // destroy). The empty IDT the fixture loaded shows the registers are the guest's own.
+            String tid = "itest5";
+            driver.create(new DomainSpec(tid, "crash", Path.of(crashProperty), 4, 1, "xenops.id=" + tid)).get(WAIT_SECONDS, TimeUnit.SECONDS);
+            driver.unpause(tid).get(10, TimeUnit.SECONDS);
+            await(DomainEvent.GuestSaid.class, e -> e.message() instanceof GuestMessage.Ready, "READY", driver, tid);
+            driver.send(tid, new GuestCommand.Args("c2", "triple")).get(10, TimeUnit.SECONDS);
+            DomainEvent.Exited tripled = await(DomainEvent.Exited.class, e -> e.id().equals(tid), "Exited", driver, tid);
+            System.out.printf("measure: triple fault detail: %s%n", tripled.detail());
+            assertThat(tripled.reason()).as("detail: %s", tripled.detail()).isEqualTo(DomainEvent.ExitReason.CRASHED);
+            assertThat(tripled.detail()).startsWith("Xen: triple fault (domain shut down with reason reboot) at rip 0x")
+                    .matches(".*idtr 0x0(,.*|$)");
+            assertThat(driver.list()).isEmpty();
         } finally {
             driver.close();
         }

@@ -375,6 +375,24 @@ class XenDriverTest {
     }
 
     @Test
+    void aTripleFaultIsACrashWithWhereTheVcpuWas() throws Exception {
+        driver.close();
+        driver = newDriver(config.withCrashDetailWait(java.time.Duration.ofMillis(300)));
+        int domid = domid(driver.create(spec("h5")).join());
+        driver.unpause("h5").join();
+        xl.cpuStates.put(domid, new CpuState(java.util.Map.of("rip", 0x101234L)));
+        // Xen's answer to a PVH guest's triple fault is a shutdown with reason reboot, which the runtime never asks for.
+        fakeXen.shutdown(domid, XenDomainInfo.ShutdownReason.REBOOT);
+        server.releaseDomain(domid);
+        DomainEvent.Exited exited = next(DomainEvent.Exited.class);
+        assertThat(exited.reason()).isEqualTo(DomainEvent.ExitReason.CRASHED);
+        assertThat(exited.detail()).isEqualTo("Xen: triple fault (domain shut down with reason reboot) at rip 0x101234");
+        assertThat(xl.calls.indexOf("cpu-state " + domid)).as("read before the domain is destroyed")
+                .isLessThan(xl.calls.indexOf("destroy xenops-h5"));
+        awaitGone("h5", domid);
+    }
+
+    @Test
     void aCrashWithoutPanicLineHasXensReasonAfterABoundedWait() throws Exception {
         driver.close();
         driver = newDriver(config.withCrashDetailWait(java.time.Duration.ofMillis(300)));
