@@ -72,6 +72,34 @@ class DaemonSimTest {
     }
 
     @Test
+    void aPooledVmThatDiesAsItIsTakenIsReplacedByTheNextOne() throws Exception {
+        start(Map.of("hello", 2), false, SimDriver.Faults.none());
+        eventually(() -> poolReady(2));
+        sim.dieOnNextUnpauses(1);
+        HttpResponse<String> r = post("/v1/vms", "{\"image\":\"hello\",\"wait\":\"ready\",\"args\":\"again\"}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
+        JsonNode vm = body(r);
+        assertThat(vm.at("/timings/path").asText()).isEqualTo("warm");
+        assertThat(vm.get("result").asText()).as("the args reached the second VM").isEqualTo("sim:again");
+        assertThat(body(send("GET", "/v1/vms", null, null)).get("vms")).as("the dead one is not listed").hasSize(1);
+        assertThat(send("GET", "/metrics", null, null).body()).contains("xenops_pool_lost_total{image=\"hello\"} 1.0");
+    }
+
+    @Test
+    void aSpawnTakesOneReplacementNotTheWholePool() throws Exception {
+        start(Map.of("hello", 3), false, SimDriver.Faults.none());
+        eventually(() -> poolReady(3));
+        sim.dieOnNextUnpauses(3);
+        HttpResponse<String> r = post("/v1/vms", "{\"image\":\"hello\",\"wait\":\"ready\"}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(502);
+        assertThat(r.headers().firstValue("Content-Type")).hasValue("application/problem+json");
+        // The PING's failure (no such domain) and the exit event race; either names what happened to the VM.
+        assertThat(body(r).get("detail").asText()).containsAnyOf("simulated triple fault on resume", "no domain vm-");
+        assertThat(send("GET", "/metrics", null, null).body()).contains("xenops_pool_lost_total{image=\"hello\"} 1.0");
+        assertThat(body(send("GET", "/v1/vms", null, null)).get("vms")).isEmpty();
+    }
+
+    @Test
     void argsAreHandedToTheGuestAndItsResultReturned() throws Exception {
         start(Map.of("hello", 1), true, SimDriver.Faults.none());
         eventually(() -> poolReady(1));

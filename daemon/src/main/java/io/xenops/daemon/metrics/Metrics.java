@@ -54,6 +54,11 @@ public final class Metrics {
         counter("xenops.pool.builds", "Pool members built", "image", image, "outcome", outcome).increment();
     }
 
+    /** A pooled VM that died when a spawn took it, before it answered: the spawn took the next one. */
+    public void poolMemberLost(String image) {
+        counter("xenops.pool.lost", "Pooled VMs that died as a spawn took them, before answering", "image", image).increment();
+    }
+
     /** An error returned to a client, by problem type. */
     public void failure(String type) {
         counter("xenops.failures", "Errors returned to clients, by problem type", "type", type).increment();

@@ -26,6 +26,8 @@ final class Vm {
     String callbackUrl;
     /** Tail of this VM's operation queue: operations on one VM run one after another. */
     Future<?> queue = Future.succeededFuture();
+    /** Whether it has answered a command since it left the pool (a PONG or a RESULT). */
+    boolean answered;
     /** Guest replies awaited, by key: "READY", "PONG:<token>", "RESULT:<token>". */
     final Map<String, Promise<GuestMessage>> waiters = new HashMap<>();
 

@@ -347,8 +347,44 @@ public final class VmService {
         return spawn(req, receivedNanos, receivedAt, "-");
     }
 
+    /**
+     * Pooled VMs a spawn may go through when the one it took dies before it answers anything. Such a VM was
+     * broken before anyone had it (seen on Xen: a pooled guest that triple-faulted as it was unpaused), so the
+     * request takes the next one rather than failing; one is enough to ride out a rare fault, and a bound
+     * keeps a pool whose every member dies from being burnt by one request.
+     */
+    static final int WARM_RETRIES = 1;
+
+    /** What one request's attempts took, for its log line. */
+    private static final class Trace {
+        String takenId = "-";
+        String path = "cold";
+    }
+
     /** As {@link #spawn(SpawnRequest, long, Instant)}, logging each outcome under the request's id. */
     public Future<VmView> spawn(SpawnRequest req, long receivedNanos, Instant receivedAt, String requestId) {
+        Trace trace = new Trace();
+        Future<VmView> done = attempt(req, receivedNanos, receivedAt, requestId, WARM_RETRIES, trace);
+        String waitFor = req.waitReady() ? "ready" : "running";
+        done.onComplete(ar -> {
+            String path = ar.succeeded() ? ar.result().timings().path() : trace.path;
+            if (ar.succeeded()) {
+                LOG.log(System.Logger.Level.INFO, "request_id={0} vm={1} path={2} spawned image {3}", requestId,
+                        ar.result().id(), path, req.image());
+            } else {
+                LOG.log(System.Logger.Level.WARNING, "request_id={0} vm={1} path={2} spawn of {3} failed: {4}", requestId,
+                        trace.takenId, path, req.image(), ar.cause().getMessage());
+            }
+            metrics.spawn(path, waitFor, ar.succeeded() ? "ok" : problemOf(ar.cause()), System.nanoTime() - receivedNanos);
+            // Refill after this request's work is queued, never before it.
+            Pool<Vm> pool = pools.get(req.image());
+            if (pool != null) kick(pool);
+        });
+        return done;
+    }
+
+    private Future<VmView> attempt(SpawnRequest req, long receivedNanos, Instant receivedAt, String requestId, int retries,
+                                   Trace trace) {
         Image img = images.find(req.image()).orElseThrow(() -> new XenopsException.UnknownImage(req.image()));
         Pool<Vm> pool = requirePool(img.name());
         Duration timeout = req.timeout() != null ? req.timeout() : config.readyTimeout();
@@ -425,22 +461,25 @@ public final class VmService {
             }
             return vm.view();
         });
-        String waitFor = req.waitReady() ? "ready" : "running";
-        String takenId = taken == null ? "-" : taken.id;
-        done.onComplete(ar -> {
-            String path = ar.succeeded() ? ar.result().timings().path() : taken != null ? "warm" : "cold";
-            if (ar.succeeded()) {
-                LOG.log(System.Logger.Level.INFO, "request_id={0} vm={1} path={2} spawned image {3}", requestId,
-                        ar.result().id(), path, req.image());
-            } else {
-                LOG.log(System.Logger.Level.WARNING, "request_id={0} vm={1} path={2} spawn of {3} failed: {4}", requestId,
-                        takenId, path, req.image(), ar.cause().getMessage());
-            }
-            metrics.spawn(path, waitFor, ar.succeeded() ? "ok" : problemOf(ar.cause()), System.nanoTime() - receivedNanos);
-            // Refill after this request's work is queued, never before it.
-            kick(pool);
+        trace.takenId = taken == null ? "-" : taken.id;
+        trace.path = taken == null ? "cold" : "warm";
+        if (taken == null || retries <= 0) return done;
+        Vm first = taken;
+        return done.recover(err -> {
+            // The hypervisor side failed before the VM answered anything, so before anything of this request reached
+            // its guest: a PING is all it could have read, and ARGS come after the PING (ARGS with wait=running go out
+            // unannounced: no retry). The failed VM is destroyed by now. Whether the exit event or the failed PING came
+            // first is a race (a dead QEMU's console refuses the write), so the kind of error decides, not the exit.
+            // A guest that is alive but silent (GuestTimeout) is not retried: the client has waited its timeout.
+            boolean unanswered = !first.answered && (req.args() == null || req.waitReady())
+                    && mapError(err) instanceof XenopsException.DriverFailure;
+            if (!unanswered) return Future.failedFuture(err);
+            LOG.log(System.Logger.Level.WARNING, "request_id={0} vm={1} pooled VM of {2} failed before it answered ({3}); "
+                    + "taking the next one", requestId, first.id, req.image(),
+                    first.exitReason != null ? first.exitReason : err.getMessage());
+            metrics.poolMemberLost(req.image());
+            return attempt(req, receivedNanos, receivedAt, requestId, retries - 1, trace);
         });
-        return done;
     }
 
     /** Destroys a VM whose spawn failed and turns the cause into the client's error. */
@@ -714,6 +753,7 @@ public final class VmService {
                     default -> null;
                 };
                 if (key == null) return;
+                if (!key.equals("READY")) vm.answered = true;
                 Promise<GuestMessage> w = vm.waiters.remove(key);
                 if (w != null) {
                     w.tryComplete(s.message());

@@ -67,6 +67,14 @@ public final class SimDriver implements Driver {
     /** How many domains this driver has ever created. */
     public int createdCount() { return created; }
 
+    private final java.util.concurrent.atomic.AtomicInteger dyingUnpauses = new java.util.concurrent.atomic.AtomicInteger();
+
+    /**
+     * The next {@code n} unpauses of booted (pooled) domains succeed, and each such domain then crashes at
+     * once, before it can answer anything: what a pooled guest that triple-faults as it resumes looks like.
+     */
+    public void dieOnNextUnpauses(int n) { dyingUnpauses.set(n); }
+
     /** Makes a domain vanish as if its hypervisor process died. */
     public void kill(String id) {
         Dom d = domains.remove(id);
@@ -101,6 +109,11 @@ public final class SimDriver implements Driver {
     public CompletableFuture<Void> unpause(String id) {
         Dom d = require(id);
         d.state = DomainState.RUNNING;
+        if (d.booted && dyingUnpauses.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+            domains.remove(id);
+            emit(new DomainEvent.Exited(id, DomainEvent.ExitReason.CRASHED, "simulated triple fault on resume", System.nanoTime()));
+            return CompletableFuture.completedFuture(null);
+        }
         if (!d.booted) {
             d.booted = true;
             Faults f = faults;
