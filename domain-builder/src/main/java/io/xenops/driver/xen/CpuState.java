@@ -16,8 +16,8 @@ import java.util.regex.Pattern;
 public record CpuState(Map<String, Long> registers) {
     static final java.util.List<String> NAMES = java.util.List.of("rip", "rsp", "cr2", "idtr", "gdtr");
 
-    // "rip 0x0000000000101234" (xen-hvmctx's CPU record); idtr and gdtr print as "idtr 0x<base> + 0x<limit>".
-    private static final Pattern REGISTER = Pattern.compile("\\b(rip|rsp|cr2|idtr|gdtr)\\b\\s*:?\\s*0x([0-9a-fA-F]{1,16})\\b");
+    // "rip 0x0000000000101234" (xen-hvmctx's CPU record); the tables print as "idtr (0x<base> + 0x<limit>)".
+    private static final Pattern REGISTER = Pattern.compile("\\b(rip|rsp|cr2|idtr|gdtr)\\b\\s*:?\\s*\\(?0x([0-9a-fA-F]{1,16})\\b");
 
     public CpuState {
         registers = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(registers));

@@ -54,7 +54,12 @@ public final class XlToolstack implements Toolstack {
         java.util.Optional<Path> tool = hvmctx();
         if (tool.isEmpty()) return java.util.Optional.empty();
         try {
-            return CpuState.parseHvmContext(exec(List.of(tool.get().toString(), Integer.toString(domid))));
+            String text = exec(List.of(tool.get().toString(), Integer.toString(domid)));
+            java.util.Optional<CpuState> state = CpuState.parseHvmContext(text);
+            // The whole record goes to the log: a triple fault is rare, and every register may matter.
+            System.getLogger(XlToolstack.class.getName()).log(System.Logger.Level.INFO, "xen-hvmctx " + domid + ":\n"
+                    + (text.length() > 8192 ? text.substring(0, 8192) + "..." : text));
+            return state;
         } catch (IOException e) {
             return java.util.Optional.empty(); // a PV domain, or gone already: the detail says less, nothing fails
         }

@@ -18,8 +18,8 @@ class CpuStateTest {
                         rdi 0x0000000000000004     rsp 0x00000000001ffe58
                         rip 0x0000000000101a2b  rflags 0x0000000000010046
                         cr0 0x0000000080000011     cr2 0x0000000000000000
-                        idtr 0x0000000000140000 + 0x00000fff
-                        gdtr 0x0000000000139000 + 0x0000001f
+                       idtr            (0x0000000000140000 + 0x00000fff)
+                       gdtr            (0x0000000000139000 + 0x0000001f)
             Entry 2: type 2 instance 1, length 1032
                 CPU:    rax 0x0000000000000000     rbx 0x0000000000000000
                         rip 0x00000000deadbeef  rflags 0x0000000000000002
