@@ -14,10 +14,13 @@ import java.util.regex.Pattern;
  * @param registers name → value, in the order {@link #NAMES} lists them; the names found only
  */
 public record CpuState(Map<String, Long> registers) {
-    static final java.util.List<String> NAMES = java.util.List.of("rip", "rsp", "cr2", "idtr", "gdtr");
+    static final java.util.List<String> NAMES = java.util.List.of("rip", "rsp", "cr2", "idtr", "gdtr", "event");
 
-    // "rip 0x0000000000101234" (xen-hvmctx's CPU record); the tables print as "idtr (0x<base> + 0x<limit>)".
-    private static final Pattern REGISTER = Pattern.compile("\\b(rip|rsp|cr2|idtr|gdtr)\\b\\s*:?\\s*\\(?0x([0-9a-fA-F]{1,16})\\b");
+    // xen-hvmctx's CPU record (Xen 4.17): "rip 0x0000000000101234"; the tables "idtr  (  00000000 +  0000)" or
+    // "gdtr  (  0x00104f70 +  0x0017)" (zero without 0x); "event 0x80000306": the event being injected when
+    // the vCPU stopped (valid bit, type, vector: 0x306 is exception 6, #UD).
+    private static final Pattern REGISTER =
+            Pattern.compile("\\b(rip|rsp|cr2|idtr|gdtr|event)\\b\\s*:?\\s*\\(?\\s*(?:0x)?([0-9a-fA-F]{1,16})\\b");
 
     public CpuState {
         registers = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(registers));
