@@ -417,7 +417,7 @@ if [[ -f $crash/kernel.elf ]]; then
     vm_start crash-panic "$crash/kernel.elf" "$accel" "$(manifest_memory "$crash")" "xenops.id=c1"
     wait_ready || fail "crash: no READY"
     send "ARGS c1 still-alive"; expect "crash fixture: echoes" "RESULT c1 still-alive"
-    send "ARGS c2 panic"; expect "crash: Rust panic prints PANIC" "PANIC crash app asked to panic at apps/crash/src/main.rs:12"
+    send "ARGS c2 panic"; expect "crash: Rust panic prints PANIC" "PANIC crash app asked to panic at apps/crash/src/main.rs:14"
     vm_wait_exit 10 && pass "crash: QEMU exits after PANIC" || fail "crash: QEMU still running after PANIC"
     vm_stop
 
