@@ -136,9 +136,12 @@ public final class XenDriver implements Driver {
 
     private DomainInfo build(DomainSpec spec) {
         String name = "xenops-" + spec.id();
+        // The handle is chosen here and recorded before xl runs: a domain whose build a dying daemon left
+        // behind, after a xenstored restart took its name, is still found by it (repair).
+        String uuid = java.util.UUID.randomUUID().toString();
         XenDomainRecord record = new XenDomainRecord(XenDomainRecord.VERSION, spec.id(), spec.image(), name,
                 spec.kernel().toAbsolutePath().toString(), spec.memoryMiB(), spec.vcpus(), spec.cmdline(), null,
-                System.currentTimeMillis(), null, null);
+                System.currentTimeMillis(), null, uuid);
         try {
             store.create(record);
         } catch (FileAlreadyExistsException e) {
@@ -157,7 +160,8 @@ public final class XenDriver implements Driver {
             Integer domid = null;
             String type = null;
             for (String t : types) {
-                XlDomainConfig cfg = new XlDomainConfig(name, t, spec.kernel().toAbsolutePath(), spec.memoryMiB(), spec.vcpus(), spec.cmdline());
+                XlDomainConfig cfg = new XlDomainConfig(name, uuid, t, spec.kernel().toAbsolutePath(), spec.memoryMiB(), spec.vcpus(),
+                        spec.cmdline());
                 Path file = store.writeFile(spec.id(), RecordStore.XL_CONFIG, cfg.render());
                 try {
                     domid = toolstack.createPaused(file, name);
@@ -567,11 +571,14 @@ public final class XenDriver implements Driver {
         try {
             String name = rec.map(XenDomainRecord::name).orElse("xenops-" + id);
             // xl finds a name through XenStore; after a xenstored restart the name is gone but the domain is
-            // not, and xl would call it "already gone". The recorded domid, if Xen still has it with our
-            // UUID, is ours whatever XenStore says.
-            Integer domid = rec.map(XenDomainRecord::domid).orElse(null);
-            if (domid != null && rec.get().uuid() != null && xen.domainInfo(domid).filter(i -> i.uuid().equals(rec.get().uuid())).isPresent()) {
-                toolstack.destroy(Integer.toString(domid));
+            // not, and xl would call it "already gone". A domain with the recorded UUID is ours whatever
+            // XenStore says, and the UUID is recorded before xl runs, so this also finds a domain whose
+            // build was cut short before its domid was noted (seen: a xenstored restart during a refill).
+            String uuid = rec.map(XenDomainRecord::uuid).orElse(null);
+            if (uuid != null) {
+                for (XenDomainInfo i : xen.domains()) {
+                    if (i.uuid().equalsIgnoreCase(uuid)) toolstack.destroy(Integer.toString(i.domid()));
+                }
             }
             toolstack.destroy(name);
             deleteConsoleLog(name);

@@ -14,11 +14,14 @@ import java.util.regex.Pattern;
  * (no monitoring process per domain) xl would not act on them anyway; writing them down keeps a
  * manual {@code xl create} of the same file faithful.
  */
-public record XlDomainConfig(String name, String type, Path kernel, int memoryMiB, int vcpus, String cmdline) {
+public record XlDomainConfig(String name, String uuid, String type, Path kernel, int memoryMiB, int vcpus, String cmdline) {
+    private static final Pattern UUID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+
     // xl.cfg strings are double-quoted with no escapes we want to rely on.
     private static final Pattern SAFE = Pattern.compile("[^\"\\\\\\n\\r]*");
 
     public XlDomainConfig {
+        if (!UUID.matcher(uuid).matches()) throw new IllegalArgumentException("not a lower-case UUID: " + uuid);
         if (!type.equals("pvh") && !type.equals("pv")) throw new IllegalArgumentException("type must be pvh or pv: " + type);
         for (String s : new String[] {name, kernel.toString(), cmdline}) {
             if (!SAFE.matcher(s).matches()) throw new IllegalArgumentException("cannot quote for xl.cfg: " + s);
@@ -30,6 +33,7 @@ public record XlDomainConfig(String name, String type, Path kernel, int memoryMi
         return String.join("\n",
                 "# written by xenopsd; the domain is owned by its state directory",
                 "name = \"" + name + "\"",
+                "uuid = \"" + uuid + "\"",
                 "type = \"" + type + "\"",
                 "kernel = \"" + kernel + "\"",
                 "cmdline = \"" + cmdline + "\"",

@@ -58,14 +58,21 @@ final class FakeToolstack implements Toolstack {
         recordExistedAtCreate.add(Files.isRegularFile(config.resolveSibling(RecordStore.RECORD)));
         String type = cfg.lines().filter(l -> l.startsWith("type = ")).findFirst().orElseThrow().split("\"")[1];
         if (failingTypes.contains(type)) throw new IOException("xl create: " + type + " is not supported here");
-        return build(name);
+        String uuid = cfg.lines().filter(l -> l.startsWith("uuid = ")).findFirst().map(l -> l.split("\"")[1]).orElse(null);
+        return build(name, uuid);
     }
 
     /** A domain named {@code name}, as if xl made it (also used to plant a half-made domain). */
     synchronized int build(String name) {
+        return build(name, null);
+    }
+
+    /** As {@link #build(String)}, with the handle given as a UUID (xl.cfg's {@code uuid}), or random when null. */
+    synchronized int build(String name, String uuid) {
         int domid = nextDomid.getAndIncrement();
         byte[] handle = new byte[16];
-        ThreadLocalRandom.current().nextBytes(handle);
+        if (uuid != null) handle = java.util.HexFormat.of().parseHex(uuid.replace("-", ""));
+        else ThreadLocalRandom.current().nextBytes(handle);
         xen.put(FakeXen.paused(domid, handle));
         String home = "/local/domain/" + domid;
         var b = dom0.blocking();
@@ -83,6 +90,11 @@ final class FakeToolstack implements Toolstack {
     public synchronized void destroy(String name) {
         calls.add("destroy " + name);
         Integer domid = byName.remove(name);
+        if (domid == null && name.chars().allMatch(Character::isDigit) && xen.get(Integer.parseInt(name)) != null) {
+            // xl destroy <domid>: works without a name in XenStore
+            domid = Integer.parseInt(name);
+            byName.values().remove(domid);
+        }
         if (domid == null) return;
         gone(domid);
     }

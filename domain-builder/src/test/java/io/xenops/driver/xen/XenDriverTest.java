@@ -484,6 +484,29 @@ class XenDriverTest {
     }
 
     @Test
+    void aHalfMadeDomainWhoseNameXenstoredLostIsFoundByItsRecordedUuid() throws Exception {
+        DomainInfo info = driver.create(spec("w1")).join();
+        XenDomainRecord rec = new RecordStore(tmp.resolve("state/domains")).read("w1").orElseThrow();
+        assertThat(fakeXen.get(domid(info)).uuid()).as("xl was given the recorded handle").isEqualTo(rec.uuid());
+        assertThat(xl.configs.getFirst()).contains("uuid = \"" + rec.uuid() + "\"");
+        driver.close();
+
+        // The daemon died while xl built w2: recorded with its UUID, built, domid never noted. Then xenstored
+        // restarted: the name is gone from XenStore, so "xl destroy xenops-w2" finds nothing.
+        String uuid = java.util.UUID.randomUUID().toString();
+        new RecordStore(tmp.resolve("state/domains")).create(new XenDomainRecord(1, "w2", "hello", "xenops-w2",
+                kernel.toString(), 4, 1, "", null, 0, null, uuid));
+        int orphan = xl.build("xenops-w2", uuid);
+        dom0.blocking().rm("/local/domain/" + orphan + "/name");
+        xl.byName.remove("xenops-w2");
+
+        driver = newDriver(config);
+        assertThat(driver.adopt().join()).extracting(DomainInfo::id).containsExactly("w1");
+        assertThat(fakeXen.get(orphan)).as("the orphan is destroyed by domid").isNull();
+        assertThat(tmp.resolve("state/domains/w2")).doesNotExist();
+    }
+
+    @Test
     void badIdsAndDuplicatesAreRefused() {
         assertThatThrownBy(() -> driver.create(spec("-bad")).join()).hasCauseInstanceOf(DriverException.class);
         driver.create(spec("n1")).join();
