@@ -115,8 +115,7 @@ public class XenDriverInDom0 {
             if (channel == XenConfig.GuestChannel.XENSTORE) {
                 // The driver removes each line once it has read the next: the newest stays, at its index.
                 int last = outLines.size() - 1;
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                while (b.directory(out).size() > 1 && System.nanoTime() < deadline) Thread.sleep(50);
+                OutLines.awaitOnlyNewest(xs, out, last, java.time.Duration.ofSeconds(30));
                 assertThat(b.directory(out)).as("%s after %d lines", out, outLines.size()).containsExactly(Integer.toString(last));
                 assertThat(b.readStringIfExists(out + "/" + last)).as("%s/%d", out, last).contains(outLines.get(last));
                 // A driver that adopted the domain opened the pty after the banner; what it has must still be free
@@ -128,6 +127,14 @@ public class XenDriverInDom0 {
                 assertThat(d.console(id)).contains("READY ");
             }
         }
+    }
+
+    /** Builds a PVH domain of {@code image}, unpauses it and waits for its READY; returns its domid. */
+    private int bootToReady(XenDriver driver, String id, String image, Path kernel) throws Exception {
+        DomainInfo info = driver.create(new DomainSpec(id, image, kernel, 4, 1, "xenops.id=" + id)).get(WAIT_SECONDS, TimeUnit.SECONDS);
+        driver.unpause(id).get(10, TimeUnit.SECONDS);
+        await(DomainEvent.GuestSaid.class, e -> e.message() instanceof GuestMessage.Ready, "READY", driver, id);
+        return Integer.parseInt(info.details().get("domid"));
     }
 
     private <T extends DomainEvent> T await(Class<T> type, Predicate<T> test, String what, XenDriver d, String id) throws Exception {
@@ -329,9 +336,7 @@ public class XenDriverInDom0 {
         int bursts = Integer.getInteger("xenops.stress.bursts", 10);
         int burst = Integer.getInteger("xenops.stress.burst", 10);
         try {
-            driver.create(new DomainSpec(id, "hello", kernel, 4, 1, "xenops.id=" + id)).get(WAIT_SECONDS, TimeUnit.SECONDS);
-            driver.unpause(id).get(10, TimeUnit.SECONDS);
-            await(DomainEvent.GuestSaid.class, e -> e.message() instanceof GuestMessage.Ready, "READY", driver, id);
+            bootToReady(driver, id, "hello", kernel);
             Stress stress = new Stress(driver, id);
             long t0 = System.nanoTime();
             stress.roundTrip(false); // the first command right after READY: the one once missed on C xenstored
@@ -375,10 +380,7 @@ public class XenDriverInDom0 {
         int bursts = Integer.getInteger("xenops.quota.bursts", 55);
         int burst = Integer.getInteger("xenops.quota.burst", 20);
         try {
-            DomainInfo info = driver.create(new DomainSpec(id, "hello", kernel, 4, 1, "xenops.id=" + id)).get(WAIT_SECONDS, TimeUnit.SECONDS);
-            int domid = Integer.parseInt(info.details().get("domid"));
-            driver.unpause(id).get(10, TimeUnit.SECONDS);
-            await(DomainEvent.GuestSaid.class, e -> e.message() instanceof GuestMessage.Ready, "READY", driver, id);
+            int domid = bootToReady(driver, id, "hello", kernel);
             Stress stress = new Stress(driver, id);
             long t0 = System.nanoTime();
             for (int i = 0; i < bursts; i++) stress.expect(stress.send(burst, i % 2 == 0));
@@ -388,14 +390,9 @@ public class XenDriverInDom0 {
             assertThat(stress.sent).isGreaterThan(1000);
             String out = "/local/domain/" + domid + "/xenops/out";
             try (XenStoreClient xs = dom0Store()) {
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-                List<String> left = xs.directory(out).get(10, TimeUnit.SECONDS);
-                while (left.size() > 1 && System.nanoTime() < deadline) {
-                    Thread.sleep(50);
-                    left = xs.directory(out).get(10, TimeUnit.SECONDS);
-                }
                 // READY is out/0, so the last answer is out/<sent>.
-                assertThat(left).as("out/ keeps the newest line alone").containsExactly(Integer.toString(stress.sent));
+                OutLines.awaitOnlyNewest(xs, out, stress.sent, java.time.Duration.ofSeconds(30));
+                assertThat(xs.directory(out).get(10, TimeUnit.SECONDS)).as("out/ keeps the newest line alone").containsExactly(Integer.toString(stress.sent));
             }
             driver.destroy(id).get(WAIT_SECONDS, TimeUnit.SECONDS);
         } finally {
@@ -544,9 +541,7 @@ public class XenDriverInDom0 {
                 fail("the crash test image is missing at '" + crashProperty + "' (set xenops.crashKernel)");
             }
             String cid = "itest3";
-            driver.create(new DomainSpec(cid, "crash", Path.of(crashProperty), 4, 1, "xenops.id=" + cid)).get(WAIT_SECONDS, TimeUnit.SECONDS);
-            driver.unpause(cid).get(10, TimeUnit.SECONDS);
-            await(DomainEvent.GuestSaid.class, e -> e.message() instanceof GuestMessage.Ready, "READY", driver, cid);
+            bootToReady(driver, cid, "crash", Path.of(crashProperty));
             long k0 = System.nanoTime();
             driver.send(cid, new GuestCommand.Args("c1", "panic")).get(10, TimeUnit.SECONDS);
             DomainEvent.Exited crashed = await(DomainEvent.Exited.class, e -> e.id().equals(cid), "Exited", driver, cid);
@@ -560,9 +555,7 @@ public class XenDriverInDom0 {
             // A triple fault leaves no PANIC: the detail says where the vCPU was (xen-hvmctx, before the
             // destroy). The empty IDT the fixture loaded shows the registers are the guest's own.
             String tid = "itest5";
-            driver.create(new DomainSpec(tid, "crash", Path.of(crashProperty), 4, 1, "xenops.id=" + tid)).get(WAIT_SECONDS, TimeUnit.SECONDS);
-            driver.unpause(tid).get(10, TimeUnit.SECONDS);
-            await(DomainEvent.GuestSaid.class, e -> e.message() instanceof GuestMessage.Ready, "READY", driver, tid);
+            bootToReady(driver, tid, "crash", Path.of(crashProperty));
             driver.send(tid, new GuestCommand.Args("c2", "triple")).get(10, TimeUnit.SECONDS);
             DomainEvent.Exited tripled = await(DomainEvent.Exited.class, e -> e.id().equals(tid), "Exited", driver, tid);
             System.out.printf("measure: triple fault detail: %s%n", tripled.detail());

@@ -191,6 +191,14 @@ class XenDriverTest {
         }
     }
 
+    /** The guest writes {@code PONG t<i>} to {@code out/<i>} for i in [from, to), and the driver hears each, in order. */
+    private void answerPongs(XenStoreClient guest, String out, int from, int to) throws InterruptedException {
+        for (int i = from; i < to; i++) {
+            guest.write(out + "/" + i, "PONG t" + i).join();
+            assertThat(nextGuestMessage()).isEqualTo(new GuestMessage.Pong("t" + i));
+        }
+    }
+
     @Test
     void readLinesAreRemovedSoAGuestAnswersPastItsNodeQuota() throws Exception {
         driver.close();
@@ -200,13 +208,9 @@ class XenDriverTest {
         // The server allows a guest 1000 nodes, as both xenstoreds do; lines left in place would run out first.
         int lines = 1500;
         try (XenStoreClient guest = XenStoreClient.open(server.connectAsDomain(domid))) {
-            for (int i = 0; i < lines; i++) {
-                guest.write(out + "/" + i, "PONG t" + i).join();
-                assertThat(nextGuestMessage()).isEqualTo(new GuestMessage.Pong("t" + i));
-            }
+            answerPongs(guest, out, 0, lines);
         }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        while (dom0.directory(out).join().size() > 1 && System.nanoTime() < deadline) Thread.sleep(5);
+        OutLines.awaitOnlyNewest(dom0, out, lines - 1, java.time.Duration.ofSeconds(5));
         assertThat(dom0.directory(out).join()).as("only the newest line stays").containsExactly(Integer.toString(lines - 1));
     }
 
@@ -217,12 +221,8 @@ class XenDriverTest {
         int domid = domid(driver.create(spec("v1")).join());
         String out = "/local/domain/" + domid + "/xenops/out";
         try (XenStoreClient guest = XenStoreClient.open(server.connectAsDomain(domid))) {
-            for (int i = 0; i < 5; i++) {
-                guest.write(out + "/" + i, "PONG t" + i).join();
-                assertThat(nextGuestMessage()).isEqualTo(new GuestMessage.Pong("t" + i));
-            }
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (dom0.directory(out).join().size() > 1 && System.nanoTime() < deadline) Thread.sleep(5);
+            answerPongs(guest, out, 0, 5);
+            OutLines.awaitOnlyNewest(dom0, out, 4, java.time.Duration.ofSeconds(5));
             driver.close();
             // A daemon killed between reading a line and removing the one before leaves two behind.
             guest.write(out + "/3", "PONG t3").join();
